@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from release_guard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""Version checks (RG100-RG108): validity, consistency, no going backwards, bumped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from release_guard.findings import Finding
+
+_PRE_WORDS = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "c": "rc", "rc": "rc",
+              "pre": "rc", "preview": "rc"}
+_POST_WORDS = {"post", "rev", "r"}
+_DEV_WORDS = {"dev", "snapshot"}
+
+
+def parse(raw: str) -> Version | None:
+    try:
+        return Version(raw)
+    except InvalidVersion:
+        return None
+
+
+def _suffix_from_tokens(tokens: list[str]) -> str | None:
+    out = ""
+    i = 0
+    while i < len(tokens):
+        word = tokens[i]
+        number = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].isdigit() else None
+        i += 2 if number is not None else 1
+        if word.isdigit():
+            return None
+        if word in _PRE_WORDS:
+            out += f"{_PRE_WORDS[word]}{int(number or 0)}"
+        elif word in _POST_WORDS:
+            out += f".post{int(number or 0)}"
+        elif word in _DEV_WORDS:
+            out += f".dev{int(number or 0)}"
+        else:
+            return None
+    return out
+
+
+def suggest(raw: str) -> str | None:
+    """The nearest canonical PEP 440 form of `raw` (`1.0.0-beta.1` -> `1.0.0b1`), if any."""
+    version = parse(raw)
+    if version is not None:
+        return str(version)
+    match = re.match(r"^\s*[vV]?(\d+(?:[._]\d+)*)(.*?)\s*$", raw)
+    if match is None:
+        return None
+    release = ".".join(str(int(p)) for p in re.split(r"[._]", match.group(1)))
+    rest, _, local = match.group(2).lower().partition("+")
+    suffix = _suffix_from_tokens(re.findall(r"[a-z]+|\d+", rest))
+    if suffix is None:
+        return None
+    candidate = release + suffix + (f"+{local}" if local else "")
+    version = parse(candidate)
+    return str(version) if version is not None else None
+
+
+def validity(raw: str, where: str, line: int | None) -> list[Finding]:
+    """RG101 invalid, RG102 not canonical, RG103 local segment."""
+    version = parse(raw)
+    if version is None:
+        nearest = suggest(raw)
+        hint = f"use {nearest!r}" if nearest else "see PEP 440 for valid forms, e.g. '1.2.3', '1.2.3rc1'"
+        return [Finding("RG101", f"version {raw!r} is not valid PEP 440", where, line, hint)]
+    findings = []
+    if str(version) != raw:
+        findings.append(Finding(
+            "RG102", f"version {raw!r} is not in canonical form; the index will list it as "
+            f"{str(version)!r}", where, line, f"write it as {str(version)!r}"))
+    if version.local is not None:
+        public = version.public
+        findings.append(Finding(
+            "RG103", f"version {raw!r} has a local segment '+{version.local}', which the index "
+            "refuses", where, line, f"drop the local segment: {public!r}"))
+    return findings
+
+
+def consistency(declarations: Sequence[tuple[str, str, int | None]]) -> list[Finding]:
+    """RG104/RG108: every declaration (version, path, line) names the same version."""
+    if not declarations:
+        return []
+    primary_version, primary_path, primary_line = declarations[0]
+    primary_at = f"{primary_path}:{primary_line}" if primary_line else primary_path
+    findings = []
+    for version, path, line in declarations[1:]:
+        if not version:
+            findings.append(Finding(
+                "RG108", "declares no version that release-guard can find", path, line,
+                'write a line like `__version__ = "1.2.3"` or remove it from version-files'))
+            continue
+        a, b = parse(version), parse(primary_version)
+        same = (str(a) == str(b)) if a is not None and b is not None else version == primary_version
+        if not same:
+            findings.append(Finding(
+                "RG104", f"version {version!r} differs from {primary_version!r} in {primary_at}",
+                path, line, f"make both say {primary_version!r} (or both the new version)"))
+    return findings
+
+
+def tag_versions(tags: Iterable[str], tag_format: str, name: str | None) -> dict[str, Version]:
+    """Tag name -> version, for tags that match `tag_format` (and the project name)."""
+    pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
+    pattern = pattern.replace(re.escape("{name}"), r"(?P<name>.+?)")
+    regex = re.compile(f"^{pattern}$")
+    wanted = canonicalize_name(name) if name else None
+    found = {}
+    for tag in tags:
+        match = regex.match(tag)
+        if match is None:
+            continue
+        if "name" in match.groupdict() and canonicalize_name(match.group("name")) != wanted:
+            continue
+        version = parse(match.group("version"))
+        if version is not None:
+            found[tag] = version
+    return found
+
+
+def next_versions(version: Version) -> list[str]:
+    """What to bump to: next patch, minor, major, and the next patch's .dev0."""
+    major, minor, micro = (list(version.release) + [0, 0])[:3]
+    options = []
+    if version.pre is not None:
+        label, number = version.pre
+        options += [f"{version.base_version}{label}{number + 1}", version.base_version]
+    options += [f"{major}.{minor}.{micro + 1}", f"{major}.{minor + 1}.0", f"{major + 1}.0.0",
+                f"{major}.{minor}.{micro + 1}.dev0"]
+    return options
+
+
+def _bump_hint(version: Version) -> str:
+    return "bump the version, e.g. to " + ", ".join(next_versions(version))
+
+
+def not_lower_than_tags(raw: str, reachable: Mapping[str, Version], where: str,
+                        line: int | None) -> list[Finding]:
+    """RG105: never lower than the newest release tag reachable from the commit."""
+    version = parse(raw)
+    if version is None or not reachable:
+        return []
+    newest_tag = max(reachable, key=lambda t: reachable[t])
+    if version < reachable[newest_tag]:
+        return [Finding(
+            "RG105", f"version {raw} is lower than the newest release tag {newest_tag} "
+            f"({reachable[newest_tag]})", where, line, _bump_hint(reachable[newest_tag]))]
+    return []
+
+
+def matching_files(paths: Iterable[str], include: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """Paths matched by a release-files pattern and by no ignore-files pattern."""
+    def hit(path: str, patterns: Sequence[str]) -> bool:
+        base = path.rsplit("/", 1)[-1]
+        return any(fnmatchcase(path, p) or ("/" not in p and fnmatchcase(base, p)) for p in patterns)
+
+    return [p for p in paths if hit(p, include) and not hit(p, exclude)]
+
+
+def bumped_since_release(raw: str, released: Mapping[str, Version], changed: Sequence[str],
+                         where: str, line: int | None) -> list[Finding]:
+    """RG106: release files change while the version equals a release tag."""
+    version = parse(raw)
+    if version is None or not changed:
+        return []
+    for tag, tag_version in sorted(released.items()):
+        if tag_version == version:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            return [Finding(
+                "RG106", f"{raw} is already released (tag {tag}), but release files change "
+                f"({shown}); bump the version", where, line, _bump_hint(version))]
+    return []
+
+
+def greater_than_base(raw: str, base_raw: str | None, base_ref: str, changed: Sequence[str],
+                      where: str, line: int | None) -> list[Finding]:
+    """RG107: with release files changed since `base_ref`, the version must be greater."""
+    version, base_version = parse(raw), parse(base_raw or "")
+    if version is None or base_version is None or not changed or version > base_version:
+        return []
+    relation = "equal to" if version == base_version else "lower than"
+    return [Finding(
+        "RG107", f"version {raw} is {relation} {base_raw} on {base_ref}, but release files "
+        f"changed since then ({', '.join(changed[:3])})", where, line, _bump_hint(base_version))]
+
+
+def vcs_info(tool: str, where: str) -> Finding:
+    return Finding(
+        "RG100", f"the version is derived from VCS tags by {tool}; the consistency, tag and bump "
+        "checks do not apply", where, None, "tag the release commit (git tag v1.2.3) to set the "
+        "version", "info")

@@ -1,0 +1,116 @@
+"""The `release-guard` command: subcommands, the one error boundary, exit codes.
+
+Exit 0: every check holds. 1: a check failed. 2: the check could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
+
+from release_guard import __version__
+from release_guard.errors import ConfigError, ReleaseGuardError
+from release_guard.findings import FORMATS, Finding, choose_format, exit_code, render, use_color
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line with a hint, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", "-C", default=".", metavar="DIR",
+                        help="the project directory (default: the current directory)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: text; github under GitHub Actions)")
+
+
+def _add_state(parser: argparse.ArgumentParser, default_help: str) -> None:
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument("--ref", metavar="REV", help="read the project as of a git revision")
+    state.add_argument("--staged", action="store_true",
+                       help="read the staged index (what the next commit will contain)")
+    state.add_argument("--worktree", action="store_true", help=f"read the files on disk{default_help}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="release-guard", description="Know before the upload what the "
+                     "package index would refuse.")
+    parser.add_argument("--version", action="version", version=f"release-guard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    version = sub.add_parser("version", help="the name and version every check will believe")
+    _add_common(version)
+    _add_state(version, " (the default)")
+    version.set_defaults(handler=_lazy("release_guard.commands", "cmd_version"))
+
+    check = sub.add_parser("check-version", help="the version is valid, consistent and bumped "
+                           "(pre-commit hook id: version-bump)")
+    _add_common(check)
+    _add_state(check, "")
+    check.add_argument("--base", metavar="REF", help="release files changed since the merge-base "
+                       "with REF need a greater version than REF's (for pull requests)")
+    check.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
+    check.add_argument("--bump-policy", choices=("on-change", "on-release"))
+    check.add_argument("--version-file", action="append", dest="version_files", metavar="PATH",
+                       help="another file whose version must agree (repeatable)")
+    check.set_defaults(handler=_lazy("release_guard.commands", "cmd_check_version"))
+    return parser
+
+
+def _lazy(module: str, name: str) -> Handler:
+    """Import a subcommand's module only when it runs: startup time is the hook's budget."""
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        func: Handler = getattr(importlib.import_module(module), name)
+        return func(args)
+
+    return handler
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Command-line values for config keys, when given."""
+    values: dict[str, Any] = {}
+    for field_name in ("tag_format", "bump_policy", "repository", "index_url", "allow_older"):
+        value = getattr(args, field_name, None)
+        if value is not None and value is not False:
+            values[field_name] = value
+    if getattr(args, "version_files", None):
+        values["version_files"] = list(args.version_files)
+    return values
+
+
+def emit(findings: Sequence[Finding], args: argparse.Namespace, environ: Mapping[str, str],
+         ok_line: str = "") -> int:
+    fmt = choose_format(args.format, environ)
+    text = render(findings, fmt, color=use_color(sys.stdout, environ))
+    if fmt == "text" and ok_line and exit_code(findings) == 0:
+        text += ok_line + "\n"
+    sys.stdout.write(text)
+    return exit_code(findings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        handler: Handler = args.handler
+        return handler(args)
+    except ReleaseGuardError as exc:
+        hint = f" (hint: {exc.hint})" if exc.hint else ""
+        sys.stderr.write(f"release-guard: error: {exc.message}{hint}\n".replace("\n", " ").rstrip() + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("release-guard: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,0 +1,183 @@
+"""The subcommands: gather facts (git, files), run the pure checks, render findings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+from release_guard import config as config_mod
+from release_guard import git
+from release_guard.checks import version as vchecks
+from release_guard.cli import emit, overrides
+from release_guard.errors import ProjectError
+from release_guard.findings import Finding
+from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
+from release_guard.tree import GitTree, Tree, WorkTree
+
+
+@dataclass(frozen=True)
+class State:
+    """Which state of the project to read, and what it is compared with."""
+
+    kind: str  # "staged", "worktree" or "rev"
+    rev: str = ""  # the commit, for kind "rev"
+    base: str | None = None  # --base, or the remote's old commit at the pre-push stage
+    base_label: str = ""
+
+
+def _display(project_dir: str, path: str) -> str:
+    return os.path.normpath(os.path.join(project_dir, path)) if project_dir != "." else path
+
+
+def _require_dir(project_dir: str) -> None:
+    if not os.path.isdir(project_dir):
+        raise ProjectError(f"{project_dir}: no such directory",
+                           hint="pass the project's directory with --project DIR")
+
+
+def _tree_for(args: argparse.Namespace) -> tuple[Tree, git.Repo | None]:
+    """The tree `version` reads: the working tree unless --ref or --staged."""
+    _require_dir(args.project)
+    if not args.ref and not args.staged:
+        return WorkTree(args.project), None
+    repo = git.open_repo(args.project)
+    if args.staged:
+        return GitTree(repo, ""), repo
+    git.require_commits(repo)
+    return GitTree(repo, git.resolve_commit(repo, args.ref)), repo
+
+
+def info_document(info: ProjectInfo, project_dir: str) -> dict[str, object]:
+    source = info.version_source
+    return {
+        "name": info.name,
+        "normalized_name": info.normalized_name,
+        "name_source": _source_doc(info.name_source, project_dir),
+        "version": info.version,
+        "version_source": _source_doc(source, project_dir),
+        "dynamic": info.dynamic,
+        "vcs_tool": info.vcs_tool,
+        "read_from": info.tree_label,
+    }
+
+
+def _source_doc(source: Source | None, project_dir: str) -> dict[str, object] | None:
+    if source is None:
+        return None
+    return {"path": _display(project_dir, source.path), "line": source.line, "detail": source.detail}
+
+
+def _where(source: Source | None, project_dir: str) -> str:
+    if source is None:
+        return "(not declared)"
+    shown = Source(_display(project_dir, source.path), source.line, source.detail)
+    return str(shown)
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    tree, _ = _tree_for(args)
+    info = read_project(tree)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(info_document(info, args.project), indent=2) + "\n")
+        return 0
+    version = info.version if info.version is not None else "(none: derived from VCS tags)"
+    lines = [
+        f"name:            {info.name or '(unknown)'}  {_where(info.name_source, args.project)}",
+        f"normalized name: {info.normalized_name or '(unknown)'}",
+        f"version:         {version}  {_where(info.version_source, args.project)}",
+        f"read from:       {info.tree_label}",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _state(args: argparse.Namespace, repo: git.Repo) -> State:
+    environ = os.environ
+    if args.worktree:
+        return State("worktree", base=args.base, base_label=args.base or "")
+    if args.staged:
+        return State("staged", base=args.base, base_label=args.base or "")
+    if args.ref:
+        git.require_commits(repo)
+        return State("rev", git.resolve_commit(repo, args.ref), args.base, args.base or "")
+    to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
+    if to_ref and from_ref:  # pre-commit's pre-push stage: the pushed range
+        base = args.base or (from_ref if from_ref.strip("0") else None)
+        label = args.base or f"the remote ({environ.get('PRE_COMMIT_REMOTE_BRANCH') or from_ref[:12]})"
+        return State("rev", git.resolve_commit(repo, to_ref), base, label)
+    if environ.get("PRE_COMMIT_REMOTE_NAME"):
+        git.require_commits(repo)
+        return State("rev", git.resolve_commit(repo, "HEAD"), args.base, args.base or "")
+    return State("staged", base=args.base, base_label=args.base or "")
+
+
+def _project_paths(repo: git.Repo, paths: list[str]) -> list[str]:
+    """Repository-relative paths inside the project, made project-relative."""
+    return [p[len(repo.prefix):] for p in paths if p.startswith(repo.prefix)]
+
+
+def _declarations(info: ProjectInfo, tree: Tree, cfg: config_mod.Config,
+                  project_dir: str) -> list[tuple[str, str, int | None]]:
+    declared = list(info.declarations)
+    for path in cfg.version_files:
+        declared.append(read_version_file(tree, path) or Declaration("", Source(path, None)))
+    return [(d.version, _display(project_dir, d.source.path), d.source.line) for d in declared]
+
+
+def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str) -> str | None:
+    base_tree = tree.at(base_sha) if tree is not None else GitTree(repo, base_sha)
+    try:
+        return read_project(base_tree).version
+    except ProjectError:
+        return None  # the project did not exist (or was unreadable) at the base
+
+
+def cmd_check_version(args: argparse.Namespace) -> int:
+    _require_dir(args.project)
+    repo = git.open_repo(args.project)
+    state = _state(args, repo)
+    tree: Tree
+    if state.kind == "worktree":
+        tree = WorkTree(args.project)
+    else:
+        tree = GitTree(repo, state.rev)
+    info = read_project(tree)
+    cfg = config_mod.load(info.config_table, os.environ, overrides(args),
+                          _display(args.project, "pyproject.toml"))
+    findings = check_version_findings(args, repo, state, tree, info, cfg)
+    shown = info.version or "(from VCS tags)"
+    ok = f"release-guard: version {shown} ok ({_where(info.version_source, args.project)})"
+    return emit(findings, args, os.environ, ok)
+
+
+def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: State, tree: Tree,
+                           info: ProjectInfo, cfg: config_mod.Config) -> list[Finding]:
+    assert info.version_source is not None
+    where = _display(args.project, info.version_source.path)
+    line = info.version_source.line
+    if info.version is None:
+        return [vchecks.vcs_info(info.vcs_tool or "a VCS plugin", where)]
+    version = info.version
+    findings = vchecks.validity(version, where, line)
+    findings += vchecks.consistency(_declarations(info, tree, cfg, args.project))
+    head = state.rev or "HEAD"
+    all_tags, reachable = git.tags_pair(repo, head) if repo.has_commits else ([], [])
+    findings += vchecks.not_lower_than_tags(
+        version, vchecks.tag_versions(reachable, cfg.tag_format, info.name), where, line)
+    since = git.merge_base(repo, state.base, head) if state.base else None
+    changed: list[str] = []
+    if cfg.bump_policy == "on-change" or since:
+        changed_paths = git.changed_files(repo, state.kind if state.kind != "rev" else state.rev, since)
+        changed = vchecks.matching_files(_project_paths(repo, changed_paths),
+                                         cfg.release_files, cfg.ignore_files)
+    if cfg.bump_policy == "on-change":
+        released = vchecks.tag_versions(all_tags, cfg.tag_format, info.name)
+        findings += vchecks.bumped_since_release(version, released, changed, where, line)
+    if since:
+        base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None, since)
+        findings += vchecks.greater_than_base(version, base_version, state.base_label, changed,
+                                              where, line)
+    return findings

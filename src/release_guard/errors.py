@@ -1,0 +1,43 @@
+"""Every failure release-guard expects. The CLI turns each into exit 2 and one line.
+
+Each class says when it is raised; its message names the file or value, its hint the
+next command to run. No message ever carries a secret.
+"""
+
+from __future__ import annotations
+
+
+class ReleaseGuardError(Exception):
+    """Base class: the check could not run (exit code 2)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ReleaseGuardError):
+    """Raised when `[tool.release-guard]`, an environment override or a flag is invalid."""
+
+
+class ProjectError(ReleaseGuardError):
+    """Raised when the project's name or version cannot be read from its files."""
+
+
+class GitError(ReleaseGuardError):
+    """Raised when git is missing, the directory is no repository, or a git command fails."""
+
+
+class IndexError_(ReleaseGuardError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """Raised when the package index cannot be reached or answers something unusable."""
+
+
+class RepositoryError(ReleaseGuardError):
+    """Raised when the upload target (`--repository`, `.pypirc`, URL) cannot be resolved."""
+
+
+class HookError(ReleaseGuardError):
+    """Raised when the git hook cannot be installed or removed safely."""
