@@ -7,7 +7,6 @@ The backend runs in the current environment when it already has the build requir
 
 from __future__ import annotations
 
-import functools
 import tempfile
 from email.parser import Parser
 from pathlib import Path
@@ -38,8 +37,18 @@ def _materialize(tree: Tree, target: Path) -> Path:
     return target / "src"
 
 
-@functools.lru_cache(maxsize=4)
-def _metadata(key: str, tree: Tree) -> tuple[str, str]:
+_CACHE: dict[str, tuple[str, str]] = {}
+
+
+def _metadata(tree: Tree) -> tuple[str, str]:
+    """(Name, Version) from the backend's wheel metadata; one backend run per tree."""
+    key = f"{id(tree)}:{tree.describe('.')}"
+    if key not in _CACHE:
+        _CACHE[key] = _run_backend(tree)
+    return _CACHE[key]
+
+
+def _run_backend(tree: Tree) -> tuple[str, str]:
     import build
     import build.util
 
@@ -49,7 +58,7 @@ def _metadata(key: str, tree: Tree) -> tuple[str, str]:
             builder = build.ProjectBuilder(srcdir)
             isolated = bool(builder.check_dependencies("wheel"))
             message = build.util.project_wheel_metadata(srcdir, isolated=isolated)
-        except Exception as exc:  # noqa: BLE001 - any backend failure is one user-facing error
+        except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             raise ProjectError(
                 f"{tree.describe('pyproject.toml')}: the build backend could not report the "
@@ -61,8 +70,8 @@ def _metadata(key: str, tree: Tree) -> tuple[str, str]:
 
 
 def ask_backend(tree: Tree) -> str:
-    return _metadata(tree.describe("."), tree)[1]
+    return _metadata(tree)[1]
 
 
 def backend_name(tree: Tree) -> str:
-    return _metadata(tree.describe("."), tree)[0]
+    return _metadata(tree)[0]

@@ -28,8 +28,9 @@ def run(args: Sequence[str], cwd: str, *, check: bool = True) -> subprocess.Comp
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH", hint="install git") from None
     if check and proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or ["exit code %d" % proc.returncode])[0]
-        raise GitError(f"git {' '.join(args)} failed in {cwd}: {first}", hint="check the repository state")
+        first = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+        raise GitError(f"git {' '.join(args)} failed in {cwd}: {first}",
+                       hint="check the repository state (git status)")
     return proc
 
 
@@ -156,7 +157,8 @@ class BlobReader:
         if "\n" in spec:
             return None
         proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(spec.encode() + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline().split()

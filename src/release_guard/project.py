@@ -23,7 +23,7 @@ from release_guard.tree import Tree, read_text
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 # Dynamic-version kinds, as `ProjectInfo.dynamic` reports them.
 STATIC, FILE, COMPUTED, BACKEND, VCS = None, "file", "computed", "backend", "vcs"
@@ -117,11 +117,12 @@ class _Files:
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        parsed: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(
             f"{where}: invalid TOML: {exc}", hint=f"fix the syntax in {where} at the place given"
         ) from None
+    return parsed
 
 
 def _parse_cfg(text: str, where: str) -> configparser.ConfigParser:
@@ -169,14 +170,17 @@ def _python_version(text: str, where: str, names: tuple[str, ...]) -> tuple[str,
         ) from None
     assignments = module_assignments(module)
     for stmt in reversed(module.body):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else (
-            [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id in names and stmt.value is not None:
-                try:
-                    return evaluate(stmt.value, assignments), stmt.lineno
-                except Unsupported:
-                    return None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+            try:
+                return evaluate(value, assignments), stmt.lineno
+            except Unsupported:
+                return None
     return None
 
 
@@ -208,7 +212,7 @@ def _module_files(module: str, package_dirs: Mapping[str, str]) -> list[str]:
         if key in package_dirs:
             base = package_dirs[key].strip("/")
             rest = parts[prefix_len:]
-            roots.append(("/".join([base, *rest]) if base else "/".join(rest)))
+            roots.append("/".join([base, *rest]) if base else "/".join(rest))
             break
     roots += ["/".join(parts), "src/" + "/".join(parts)]
     files = []
@@ -282,7 +286,8 @@ def _static_version(files: _Files) -> Declaration | None:
                 f"[project] version must be a string, got {value!r}",
                 hint='write it as version = "1.2.3"',
             )
-        return Declaration(value, Source("pyproject.toml", key_line(files.pyproject_text, "project", "version")))
+        line = key_line(files.pyproject_text, "project", "version")
+        return Declaration(value, Source("pyproject.toml", line))
     poetry = files.table("tool", "poetry")
     if isinstance(poetry.get("version"), str) and not _poetry_dynamic(files):
         line = key_line(files.pyproject_text, "tool.poetry", "version")

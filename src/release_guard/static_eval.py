@@ -27,7 +27,7 @@ def _namedtuple_factory(type_name: Any, field_names: Any, *_: Any, **__: Any) ->
 
     if not isinstance(type_name, str) or not isinstance(field_names, (str, list, tuple)):
         raise Unsupported("namedtuple arguments")
-    return collections.namedtuple(type_name, field_names)  # type: ignore[misc]
+    return collections.namedtuple(type_name, field_names)
 
 
 def _checked_str(value: object) -> str:
@@ -76,7 +76,7 @@ class _Evaluator:
         finally:
             self.depth -= 1
 
-    def _eval(self, node: ast.expr) -> Any:  # noqa: PLR0911 - one branch per node type
+    def _eval(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, bool, type(None))):
             return node.value
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -108,9 +108,8 @@ class _Evaluator:
 
     def _binop(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
-        if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, tuple)):
-            result = left + right
-        elif isinstance(node.op, ast.Add) and isinstance(left, int) and isinstance(right, int):
+        same_kind = type(left) is type(right) and isinstance(left, (str, tuple, int))
+        if isinstance(node.op, ast.Add) and same_kind:
             result = left + right
         elif isinstance(node.op, ast.Mod) and isinstance(left, str) and not _WIDE_FORMAT.search(left):
             result = left % right

@@ -125,7 +125,7 @@ def tag_versions(tags: Iterable[str], tag_format: str, name: str | None) -> dict
 
 def next_versions(version: Version) -> list[str]:
     """What to bump to: next patch, minor, major, and the next patch's .dev0."""
-    major, minor, micro = (list(version.release) + [0, 0])[:3]
+    major, minor, micro = (*version.release, 0, 0)[:3]
     options = []
     if version.pre is not None:
         label, number = version.pre
