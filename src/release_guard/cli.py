@@ -63,7 +63,44 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--version-file", action="append", dest="version_files", metavar="PATH",
                        help="another file whose version must agree (repeatable)")
     check.set_defaults(handler=_lazy("release_guard.commands", "cmd_check_version"))
+
+    tag = sub.add_parser("check-tag", help="each tag names the project version and is not on the "
+                         "index yet (pre-commit hook id: pypi-tag-guard)")
+    tag.add_argument("tags", nargs="*", metavar="TAG", help="tags to check (default: the tag "
+                     "pre-commit shows at the pre-push stage, else the tags pointing at HEAD)")
+    _add_common(tag)
+    _add_index(tag)
+    tag.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_check_tag"))
+
+    push = sub.add_parser("pre-push", help="git's pre-push protocol: check every pushed tag "
+                          "(refs on stdin); run by the hook that install-hook writes")
+    push.add_argument("remote", nargs="?", help="the remote's name (given by git)")
+    push.add_argument("url", nargs="?", help="the remote's URL (given by git)")
+    _add_common(push)
+    _add_index(push)
+    push.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_pre_push"))
+
+    install = sub.add_parser("install-hook", help="install the native git pre-push hook")
+    install.add_argument("--uninstall", action="store_true", help="remove it, restoring what was there")
+    install.add_argument("--project", "-C", default=".", metavar="DIR", help="the repository")
+    install.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_install_hook"))
     return parser
+
+
+def _add_index(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repository", "-r", metavar="NAME", help="a repository name from "
+                        ".pypirc, or 'pypi'/'testpypi' (default: the repository config key, else pypi)")
+    parser.add_argument("--repository-url", metavar="URL", help="the upload URL (overrides --repository)")
+    parser.add_argument("--config-file", metavar="PATH", help="the .pypirc to read (default ~/.pypirc)")
+    parser.add_argument("--index-url", metavar="URL", help="the Simple API URL to read, when it "
+                        "cannot be derived from the upload URL")
+    parser.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
+    parser.add_argument("--allow-older", action="store_true", default=None,
+                        help="a tag older than the newest release is fine (backports)")
+    parser.add_argument("--allow-offline", action="store_true",
+                        help="an unreachable index is a warning, not exit 2")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="connect and read timeout for the index (default 10)")
 
 
 def _lazy(module: str, name: str) -> Handler:

@@ -104,22 +104,34 @@ def consistency(declarations: Sequence[tuple[str, str, int | None]]) -> list[Fin
     return findings
 
 
+def _tag_regex(tag_format: str) -> re.Pattern[str]:
+    pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
+    return re.compile("^" + pattern.replace(re.escape("{name}"), r"(?P<name>.+?)") + "$")
+
+
+def split_tag(tag: str, tag_format: str) -> tuple[str | None, Version] | None:
+    """(the name part or None, the version) of a tag that matches `tag_format`."""
+    match = _tag_regex(tag_format).match(tag)
+    if match is None:
+        return None
+    version = parse(match.group("version"))
+    if version is None:
+        return None
+    return match.groupdict().get("name"), version
+
+
 def tag_versions(tags: Iterable[str], tag_format: str, name: str | None) -> dict[str, Version]:
     """Tag name -> version, for tags that match `tag_format` (and the project name)."""
-    pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
-    pattern = pattern.replace(re.escape("{name}"), r"(?P<name>.+?)")
-    regex = re.compile(f"^{pattern}$")
     wanted = canonicalize_name(name) if name else None
     found = {}
     for tag in tags:
-        match = regex.match(tag)
-        if match is None:
+        split = split_tag(tag, tag_format)
+        if split is None:
             continue
-        if "name" in match.groupdict() and canonicalize_name(match.group("name")) != wanted:
+        tag_name, version = split
+        if tag_name is not None and canonicalize_name(tag_name) != wanted:
             continue
-        version = parse(match.group("version"))
-        if version is not None:
-            found[tag] = version
+        found[tag] = version
     return found
 
 

@@ -1,0 +1,86 @@
+"""Tag checks (RG200-RG205): the tag names the project version, and it is not on the index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from release_guard.checks.version import next_versions, parse
+from release_guard.findings import Finding
+
+
+@dataclass(frozen=True)
+class TagFacts:
+    """What is known of one pushed tag, gathered by the caller."""
+
+    tag: str
+    tag_version: Version
+    project_name: str | None
+    project_version: str | None  # None when the version is derived from VCS tags
+    where: str  # the file (and line) that declares the project version
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    """What the index holds for the project (all versions, yanked ones included)."""
+
+    index: str  # sanitized URL, for messages
+    exists: bool
+    versions: Sequence[Version]
+    yanked: frozenset[Version] = frozenset()
+
+
+def skipped(tag: str, tag_format: str) -> Finding:
+    return Finding("RG200", f"tag {tag} does not match tag-format {tag_format!r}: not checked",
+                   hint='set tag-format in [tool.release-guard] if it is a release tag', severity="info")
+
+
+def matches_project(facts: TagFacts) -> list[Finding]:
+    """RG201: the tag's version equals (canonically) the project version at the tagged commit."""
+    if facts.project_version is None:
+        return []
+    declared = parse(facts.project_version)
+    if declared is not None and declared == facts.tag_version:
+        return []
+    return [Finding(
+        "RG201", f"tag {facts.tag} says {facts.tag_version} but the project version at the tagged "
+        f"commit is {facts.project_version}", facts.where, facts.line,
+        f"bump the version to {facts.tag_version} and re-tag (git tag -f {facts.tag}), or tag "
+        f"the version the project declares")]
+
+
+def free_versions(base: Version, taken: Sequence[Version]) -> list[str]:
+    taken_set = set(taken)
+    return [v for v in next_versions(base) if Version(v) not in taken_set][:4]
+
+
+def not_on_index(facts: TagFacts, index: IndexFacts, allow_older: bool) -> list[Finding]:
+    """RG202 already on the index (yanked counts, 1.0.0 == 1.0); RG203 older than the newest."""
+    if not index.exists:
+        return []
+    newest = max(index.versions, default=None)
+    hint_base = max(newest, facts.tag_version) if newest is not None else facts.tag_version
+    free = ", ".join(free_versions(hint_base, index.versions))
+    for released in index.versions:
+        if released == facts.tag_version:
+            yanked = " (yanked, which still counts)" if released in index.yanked else ""
+            same = "" if str(released) == str(facts.tag_version) else f" as {released}"
+            return [Finding(
+                "RG202", f"tag {facts.tag}: {facts.tag_version} is already on {index.index}"
+                f"{same}{yanked}; the upload would answer '400 File already exists'",
+                facts.where, facts.line, f"bump to a free version: {free}")]
+    if newest is not None and facts.tag_version < newest and not allow_older:
+        return [Finding(
+            "RG203", f"tag {facts.tag}: {facts.tag_version} is older than {newest}, the newest "
+            f"release on {index.index}", facts.where, facts.line,
+            f"bump to {free}; for a backport set allow-older = true in [tool.release-guard]")]
+    return []
+
+
+def offline(index: str, reason: str) -> Finding:
+    return Finding("RG204", f"could not read {index}: {reason}; the index was not checked",
+                   hint="run again with the network, or drop --allow-offline to fail closed",
+                   severity="warning")

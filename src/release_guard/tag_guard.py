@@ -1,0 +1,191 @@
+"""check-tag and pre-push: gather each pushed tag's facts (git, files, index), then check.
+
+Tags come from the command line, from pre-commit's pre-push environment, from git's
+pre-push protocol on stdin, or (with none of those) from the tags that point at HEAD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from packaging.utils import canonicalize_name
+
+from release_guard import config as config_mod
+from release_guard import git
+from release_guard.checks import tags as tchecks
+from release_guard.checks.version import split_tag
+from release_guard.cli import emit, overrides
+from release_guard.errors import ConfigError, IndexError_, ProjectError
+from release_guard.findings import Finding
+from release_guard.project import parse_toml, read_project
+from release_guard.tree import GitTree, WorkTree, read_text
+
+
+@dataclass(frozen=True)
+class TagRequest:
+    """A tag to check and, when git told us, the object it points at."""
+
+    tag: str
+    sha: str | None = None
+
+
+def requests_from_environ(environ: Mapping[str, str]) -> list[TagRequest] | None:
+    """The tag pre-commit shows at the pre-push stage; None when not at that stage."""
+    if not environ.get("PRE_COMMIT_REMOTE_NAME"):
+        return None
+    for var in ("PRE_COMMIT_REMOTE_BRANCH", "PRE_COMMIT_LOCAL_BRANCH"):
+        ref = environ.get(var, "")
+        if ref.startswith("refs/tags/"):
+            return [TagRequest(ref[len("refs/tags/"):], environ.get("PRE_COMMIT_TO_REF") or None)]
+    return []
+
+
+def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config:
+    tree = WorkTree(project_dir)
+    text = read_text(tree, "pyproject.toml")
+    table = None
+    if text is not None:
+        tool = parse_toml(text, tree.describe("pyproject.toml")).get("tool")
+        table = tool.get("release-guard") if isinstance(tool, dict) else None
+    where = os.path.join(project_dir, "pyproject.toml") if project_dir != "." else "pyproject.toml"
+    return config_mod.load(table, os.environ, overrides(args), where)
+
+
+def _project_repo(repo: git.Repo, cfg: config_mod.Config, name: str | None, sha: str) -> git.Repo:
+    """For `{name}` tag formats in a monorepo, the project whose name the tag carries."""
+    if name is None or not cfg.projects:
+        return repo
+    wanted = canonicalize_name(name)
+    for path in cfg.projects:
+        candidate = replace(repo, prefix=repo.prefix + path.strip("/") + "/")
+        try:
+            info = read_project(GitTree(candidate, sha))
+        except ProjectError:
+            continue
+        if info.name and canonicalize_name(info.name) == wanted:
+            return candidate
+    raise ConfigError(f"tag names project {name!r}, which none of projects = {list(cfg.projects)} "
+                      "declares", hint="add its directory to projects in [tool.release-guard]")
+
+
+def _commit_of(repo: git.Repo, request: TagRequest) -> tuple[str, Finding | None]:
+    if request.sha and request.sha.strip("0"):
+        return git.resolve_commit(repo, request.sha), None
+    sha = git.rev_parse(repo, f"refs/tags/{request.tag}")
+    if sha is not None:
+        return sha, None
+    head = git.resolve_commit(repo, "HEAD")
+    note = Finding("RG205", f"tag {request.tag} does not exist yet: checked the project at HEAD",
+                   hint=f"create it with `git tag {request.tag}` once this passes", severity="info")
+    return head, note
+
+
+@dataclass(frozen=True)
+class _Pending:
+    facts: tchecks.TagFacts
+    name: str | None
+
+
+def gather(repo: git.Repo, cfg: config_mod.Config, requests: Sequence[TagRequest],
+           project_dir: str) -> tuple[list[_Pending], list[Finding]]:
+    pending, notes = [], []
+    for request in requests:
+        split = split_tag(request.tag, cfg.tag_format)
+        if split is None:
+            notes.append(tchecks.skipped(request.tag, cfg.tag_format))
+            continue
+        name_part, tag_version = split
+        sha, note = _commit_of(repo, request)
+        notes += [note] if note else []
+        project_repo = _project_repo(repo, cfg, name_part, sha)
+        info = read_project(GitTree(project_repo, sha))
+        source = info.version_source
+        rel = project_repo.prefix[len(repo.prefix):] if project_repo is not repo else ""
+        path = source.path if source else "pyproject.toml"
+        where = os.path.normpath(os.path.join(project_dir, rel, path))
+        line = source.line if source and info.version else None
+        facts = tchecks.TagFacts(request.tag, tag_version, info.name, info.version, where, line)
+        pending.append(_Pending(facts, info.name or name_part))
+    return pending, notes
+
+
+def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argparse.Namespace,
+                 findings: list[Finding]) -> dict[str, tchecks.IndexFacts]:
+    from release_guard import index
+
+    target = index.resolve_repository(cfg.repository, getattr(args, "repository_url", None),
+                                      getattr(args, "config_file", None), cfg.index_url)
+    names = sorted({canonicalize_name(p.name) for p in pending if p.name})
+    timeouts = index.Timeouts(connect=args.timeout, read=args.timeout)
+    try:
+        pages = index.fetch_projects(target, names, timeouts=timeouts)
+    except IndexError_ as exc:
+        if not args.allow_offline:
+            raise
+        findings.append(tchecks.offline(target.display_url(), exc.message))
+        return {}
+    facts = {}
+    for name, page in pages.items():
+        yanked = frozenset(f.version for f in page.files if f.yanked and f.version is not None)
+        facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions, yanked)
+    return facts
+
+
+def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Namespace) -> int:
+    if not os.path.isdir(project_dir):
+        raise ProjectError(f"{project_dir}: no such directory", hint="pass --project DIR")
+    repo = git.open_repo(project_dir)
+    git.require_commits(repo)
+    cfg = load_config(project_dir, args)
+    pending, findings = gather(repo, cfg, requests, project_dir)
+    if not pending:
+        findings.append(Finding("RG206", "no release tag to check", severity="info"))
+        return emit(findings, args, os.environ)
+    pages = _index_facts(pending, cfg, args, findings)
+    for item in pending:
+        findings += tchecks.matches_project(item.facts)
+        page = pages.get(canonicalize_name(item.name)) if item.name else None
+        if page is not None:
+            findings += tchecks.not_on_index(item.facts, page, cfg.allow_older)
+    checked = ", ".join(p.facts.tag for p in pending)
+    where = next(iter(pages.values())).index if pages else "the index (not read)"
+    return emit(findings, args, os.environ, f"release-guard: {checked} ok: not on {where}")
+
+
+def cmd_check_tag(args: argparse.Namespace) -> int:
+    tags = [t[len("refs/tags/"):] if t.startswith("refs/tags/") else t for t in args.tags if t]
+    if tags:
+        requests = [TagRequest(t) for t in tags]
+    else:
+        from_env = requests_from_environ(os.environ)
+        if from_env is None:
+            repo = git.open_repo(args.project)
+            git.require_commits(repo)
+            at_head = git.run(["tag", "--points-at", "HEAD"], repo.top).stdout.split()
+            requests = [TagRequest(t) for t in at_head]
+        else:
+            requests = from_env
+    return check(args.project, requests, args)
+
+
+def cmd_pre_push(args: argparse.Namespace) -> int:
+    from release_guard.hook import parse_pre_push
+
+    refs = parse_pre_push(sys.stdin.read().splitlines())
+    requests = [TagRequest(r.tag, r.local_sha) for r in refs if r.tag is not None]
+    if not requests:
+        return 0  # branches and deletions are not ours to judge
+    return check(args.project, requests, args)
+
+
+def cmd_install_hook(args: argparse.Namespace) -> int:
+    from release_guard import hook
+
+    message = hook.uninstall(args.project) if args.uninstall else hook.install(args.project)
+    sys.stdout.write(f"release-guard: {message}\n")
+    return 0
+
