@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -81,6 +80,8 @@ def cmd_version(args: argparse.Namespace) -> int:
     tree, _ = _tree_for(args)
     info = read_project(tree)
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps(info_document(info, args.project), indent=2) + "\n")
         return 0
     version = info.version if info.version is not None else "(none: derived from VCS tags)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal, TextIO
@@ -66,6 +65,8 @@ def render_text(findings: Iterable[Finding], *, color: bool = False) -> str:
 
 
 def render_json(findings: Iterable[Finding], **extra: object) -> str:
+    import json
+
     items = list(findings)
     document = {**extra, "exit_code": exit_code(items), "findings": [asdict(f) for f in items]}
     return json.dumps(document, indent=2) + "\n"

@@ -7,18 +7,17 @@ exception is a version that only code can compute, which is asked of the build b
 
 from __future__ import annotations
 
-import ast
-import configparser
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Any
 
 from release_guard.errors import ProjectError
 from release_guard.tree import Tree, read_text
+
+if TYPE_CHECKING:
+    import configparser
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +74,8 @@ class ProjectInfo:
 
     @property
     def normalized_name(self) -> str | None:
+        from packaging.utils import canonicalize_name  # packaging.utils costs 10 ms to import
+
         return canonicalize_name(self.name) if self.name else None
 
     @property
@@ -126,6 +127,8 @@ def parse_toml(text: str, where: str) -> dict[str, Any]:
 
 
 def _parse_cfg(text: str, where: str) -> configparser.ConfigParser:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text, source=where)
@@ -160,6 +163,8 @@ def key_line(text: str | None, section: str, key: str, sep: str = "=") -> int | 
 
 def _python_version(text: str, where: str, names: tuple[str, ...]) -> tuple[str, int] | None:
     """A module-level `NAME = "literal"` (or a statically computable expression)."""
+    import ast
+
     from release_guard.static_eval import Unsupported, evaluate, module_assignments
 
     try:
@@ -450,7 +455,7 @@ def _package_declarations(files: _Files, name: str | None, primary: Declaration)
     """A literal `__version__` in the package that must agree with the declared version."""
     if name is None:
         return []
-    module = canonicalize_name(name).replace("-", "_")
+    module = re.sub(r"[-_.]+", "_", name).lower()  # the import name it usually maps to
     found = []
     for root in (module, f"src/{module}"):
         for leaf in ("__init__.py", "__about__.py", "__version__.py", "_version.py", "version.py"):

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_guard.findings import Finding
@@ -120,16 +119,21 @@ def split_tag(tag: str, tag_format: str) -> tuple[str | None, Version] | None:
     return match.groupdict().get("name"), version
 
 
+def _same_name(a: str, b: str | None) -> bool:
+    from packaging.utils import canonicalize_name  # 10 ms to import: only for {name} formats
+
+    return b is not None and canonicalize_name(a) == canonicalize_name(b)
+
+
 def tag_versions(tags: Iterable[str], tag_format: str, name: str | None) -> dict[str, Version]:
     """Tag name -> version, for tags that match `tag_format` (and the project name)."""
-    wanted = canonicalize_name(name) if name else None
     found = {}
     for tag in tags:
         split = split_tag(tag, tag_format)
         if split is None:
             continue
         tag_name, version = split
-        if tag_name is not None and canonicalize_name(tag_name) != wanted:
+        if tag_name is not None and not _same_name(tag_name, name):
             continue
         found[tag] = version
     return found
