@@ -8,17 +8,26 @@ The backend runs in the current environment when it already has the build requir
 from __future__ import annotations
 
 import tempfile
+import warnings
+import weakref
 from email.parser import Parser
 from pathlib import Path
 
 from release_guard.errors import ProjectError
 from release_guard.tree import GitTree, Tree, WorkTree
 
+_NOT_COPIED = (".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist",
+               "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+
 
 def _materialize(tree: Tree, target: Path) -> Path:
-    """A directory holding the tree's project files (git archive for a revision or the index)."""
+    """A copy of the tree's project files: the backend may write (egg-info) where it runs."""
     if isinstance(tree, WorkTree):
-        return tree.root
+        import shutil
+
+        shutil.copytree(tree.root, target / "src", ignore=shutil.ignore_patterns(*_NOT_COPIED),
+                        symlinks=True)
+        return target / "src"
     assert isinstance(tree, GitTree)
     from release_guard import git
 
@@ -37,27 +46,36 @@ def _materialize(tree: Tree, target: Path) -> Path:
     return target / "src"
 
 
-_CACHE: dict[str, tuple[str, str]] = {}
+_CACHE: weakref.WeakKeyDictionary[Tree, tuple[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _metadata(tree: Tree) -> tuple[str, str]:
     """(Name, Version) from the backend's wheel metadata; one backend run per tree."""
-    key = f"{id(tree)}:{tree.describe('.')}"
-    if key not in _CACHE:
-        _CACHE[key] = _run_backend(tree)
-    return _CACHE[key]
+    if tree not in _CACHE:
+        _CACHE[tree] = _run_backend(tree)
+    return _CACHE[tree]
+
+
+def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
+    """METADATA text: in this environment when it has the backend, else isolated."""
+    import build
+    import build.util
+    import pyproject_hooks
+
+    quiet = pyproject_hooks.quiet_subprocess_runner  # the backend's output is not ours to print
+    with warnings.catch_warnings():  # nor are its warnings, which build re-emits here
+        warnings.simplefilter("ignore")
+        builder = build.ProjectBuilder(srcdir, runner=quiet)
+        if builder.check_dependencies("wheel"):
+            return str(build.util.project_wheel_metadata(srcdir, isolated=True, runner=quiet))
+        dist_info = Path(builder.metadata_path(workdir / "metadata"))
+    return (dist_info / "METADATA").read_text(encoding="utf-8")
 
 
 def _run_backend(tree: Tree) -> tuple[str, str]:
-    import build
-    import build.util
-
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp:
-        srcdir = _materialize(tree, Path(tmp))
         try:
-            builder = build.ProjectBuilder(srcdir)
-            isolated = bool(builder.check_dependencies("wheel"))
-            message = build.util.project_wheel_metadata(srcdir, isolated=isolated)
+            text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             raise ProjectError(
@@ -65,7 +83,7 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
                 f"version: {first}",
                 hint="run `python -m build --sdist` to see the backend's full error",
             ) from None
-    parsed = Parser().parsestr(str(message)) if not hasattr(message, "get") else message
+    parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))
 
 

@@ -37,7 +37,8 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+        where = "" if self.prog == "release-guard" else f"{self.prog}: "
+        raise ConfigError(f"{where}{message}", hint=f"see `{self.prog} --help`")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -136,8 +137,6 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, field_name, None)
         if value is not None and value is not False:
             values[field_name] = value
-    if getattr(args, "version_files", None):
-        values["version_files"] = list(args.version_files)
     return values
 
 

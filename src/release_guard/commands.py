@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import version as vchecks
 from release_guard.cli import emit, overrides
-from release_guard.errors import ProjectError
+from release_guard.errors import ConfigError, ProjectError
 from release_guard.findings import Finding
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
 from release_guard.tree import GitTree, Tree, WorkTree
@@ -37,11 +38,16 @@ def _require_dir(project_dir: str) -> None:
                            hint="pass the project's directory with --project DIR")
 
 
+def _work_tree(project_dir: str) -> WorkTree:
+    prefix = "" if project_dir == "." else os.path.normpath(project_dir) + "/"
+    return WorkTree(project_dir, prefix)
+
+
 def _tree_for(args: argparse.Namespace) -> tuple[Tree, git.Repo | None]:
     """The tree `version` reads: the working tree unless --ref or --staged."""
     _require_dir(args.project)
-    if not args.ref and not args.staged:
-        return WorkTree(args.project), None
+    if args.ref is None and not args.staged:
+        return _work_tree(args.project), None
     repo = git.open_repo(args.project)
     if args.staged:
         return GitTree(repo, ""), repo
@@ -101,7 +107,7 @@ def _state(args: argparse.Namespace, repo: git.Repo) -> State:
         return State("worktree", base=args.base, base_label=args.base or "")
     if args.staged:
         return State("staged", base=args.base, base_label=args.base or "")
-    if args.ref:
+    if args.ref is not None:
         git.require_commits(repo)
         return State("rev", git.resolve_commit(repo, args.ref), args.base, args.base or "")
     to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
@@ -120,10 +126,14 @@ def _project_paths(repo: git.Repo, paths: list[str]) -> list[str]:
     return [p[len(repo.prefix):] for p in paths if p.startswith(repo.prefix)]
 
 
-def _declarations(info: ProjectInfo, tree: Tree, cfg: config_mod.Config,
+def _declarations(info: ProjectInfo, tree: Tree, version_files: Sequence[str],
                   project_dir: str) -> list[tuple[str, str, int | None]]:
     declared = list(info.declarations)
-    for path in cfg.version_files:
+    for path in version_files:
+        if tree.read_bytes(path) is None:
+            raise ConfigError(
+                f"{_display(project_dir, path)}: listed in version-files but not in the {tree.label}",
+                hint="fix the path in version-files ([tool.release-guard]) or --version-file")
         declared.append(read_version_file(tree, path) or Declaration("", Source(path, None)))
     return [(d.version, _display(project_dir, d.source.path), d.source.line) for d in declared]
 
@@ -142,15 +152,17 @@ def cmd_check_version(args: argparse.Namespace) -> int:
     state = _state(args, repo)
     tree: Tree
     if state.kind == "worktree":
-        tree = WorkTree(args.project)
+        tree = _work_tree(args.project)
     else:
         tree = GitTree(repo, state.rev)
     info = read_project(tree)
     cfg = config_mod.load(info.config_table, os.environ, overrides(args),
                           _display(args.project, "pyproject.toml"))
     findings = check_version_findings(args, repo, state, tree, info, cfg)
-    shown = info.version or "(from VCS tags)"
-    ok = f"release-guard: version {shown} ok ({_where(info.version_source, args.project)})"
+    if info.version is None:
+        ok = f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
+    else:
+        ok = f"release-guard: version {info.version} ok ({_where(info.version_source, args.project)})"
     return emit(findings, args, os.environ, ok)
 
 
@@ -163,19 +175,23 @@ def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: Stat
         return [vchecks.vcs_info(info.vcs_tool or "a VCS plugin", where)]
     version = info.version
     findings = vchecks.validity(version, where, line)
-    findings += vchecks.consistency(_declarations(info, tree, cfg, args.project))
+    version_files = [*cfg.version_files, *(args.version_files or [])]  # the flag adds to the file
+    findings += vchecks.consistency(_declarations(info, tree, version_files, args.project))
     head = state.rev or "HEAD"
-    all_tags, reachable = git.tags_pair(repo, head) if repo.has_commits else ([], [])
+    all_tags, reachable = git.tags_pair(repo, head) if repo.has_commits else ({}, [])
     findings += vchecks.not_lower_than_tags(
         version, vchecks.tag_versions(reachable, cfg.tag_format, info.name), where, line)
-    since = git.merge_base(repo, state.base, head) if state.base else None
+    since = git.merge_base(repo, git.resolve_commit(repo, state.base), head) if state.base else None
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
         changed_paths = git.changed_files(repo, state.kind if state.kind != "rev" else state.rev, since)
-        changed = vchecks.matching_files(_project_paths(repo, changed_paths),
+        matched = vchecks.matching_files(_project_paths(repo, changed_paths),
                                          cfg.release_files, cfg.ignore_files)
+        changed = [_display(args.project, p) for p in matched]
     if cfg.bump_policy == "on-change":
-        released = vchecks.tag_versions(all_tags, cfg.tag_format, info.name)
+        # a tag on the very commit being checked is that commit's own release, not an earlier one
+        earlier = [t for t, commit in all_tags.items() if not state.rev or commit != state.rev]
+        released = vchecks.tag_versions(earlier, cfg.tag_format, info.name)
         findings += vchecks.bumped_since_release(version, released, changed, where, line)
     if since:
         base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None, since)

@@ -88,18 +88,9 @@ def changed_files(repo: Repo, state: str, since: str | None = None) -> list[str]
     return [p for p in out.split("\0") if p]
 
 
-def tags(repo: Repo, merged: str | None = None) -> list[str]:
-    """Local tag names; with `merged`, only those reachable from that revision."""
-    args = ["for-each-ref", "--format=%(refname:strip=2)"]
-    if merged:
-        args.append(f"--merged={merged}")
-    args.append("refs/tags")
-    return run(args, repo.top).stdout.split()
-
-
-def tags_pair(repo: Repo, merged: str) -> tuple[list[str], list[str]]:
-    """(every tag, tags reachable from `merged`), the two git calls run side by side."""
-    base = ["git", "for-each-ref", "--format=%(refname:strip=2)"]
+def tags_pair(repo: Repo, merged: str) -> tuple[dict[str, str], list[str]]:
+    """({every tag: its commit}, tags reachable from `merged`), two git calls side by side."""
+    base = ["git", "for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)"]
     procs = [
         subprocess.Popen([*base, "refs/tags"], cwd=repo.top, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=_env()),
@@ -112,8 +103,12 @@ def tags_pair(repo: Repo, merged: str) -> tuple[list[str], list[str]]:
         if proc.returncode != 0:
             raise GitError(f"git for-each-ref failed in {repo.top}: {err.strip()}",
                            hint=f"check that {merged!r} names a commit")
-        outs.append(out.split())
-    return outs[0], outs[1]
+        outs.append(out.splitlines())
+    commits = {}
+    for line in outs[0]:
+        name, sha, *peeled = line.split()
+        commits[name] = peeled[0] if peeled else sha  # an annotated tag's commit is the peeled one
+    return commits, [line.split()[0] for line in outs[1] if line.strip()]
 
 
 def rev_parse(repo: Repo, rev: str) -> str | None:
@@ -122,7 +117,7 @@ def rev_parse(repo: Repo, rev: str) -> str | None:
 
 
 def resolve_commit(repo: Repo, rev: str) -> str:
-    sha = rev_parse(repo, rev)
+    sha = rev_parse(repo, rev) if rev.strip() else None
     if sha is None:
         raise GitError(f"{rev!r} is not a commit in {repo.top}",
                        hint="give a branch, tag or commit that exists (git log --oneline)")

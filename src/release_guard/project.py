@@ -248,7 +248,8 @@ def _from_attr(files: _Files, attr: str, config_path: str, line: int | None) -> 
 
 
 def _from_file(files: _Files, path: str, config_path: str, line: int | None) -> Declaration:
-    text = read_text(files.tree, path.strip())
+    path = path.strip()  # `version = file: VERSION` leaves a space before the name
+    text = read_text(files.tree, path)
     if text is None:
         raise ProjectError(
             f"{files.tree.describe(config_path)}:{line or ''}: the version file {path} does not exist",
@@ -451,6 +452,16 @@ def _kind(declaration: Declaration, primary_config: str) -> str | None:
     return STATIC if declaration.source.path == primary_config else FILE
 
 
+def _other_declarations(files: _Files, name: str | None, primary: Declaration) -> list[Declaration]:
+    """Literal versions elsewhere that must agree: setup.cfg beside pyproject, the package."""
+    found = []
+    cfg_version = files.cfg("metadata", "version")
+    if primary.source.path != "setup.cfg" and cfg_version and not cfg_version.startswith(("attr:", "file:")):
+        line = key_line(files.setup_cfg_text, "metadata", "version", "=:")
+        found.append(Declaration(cfg_version, Source("setup.cfg", line)))
+    return found + _package_declarations(files, name, primary)
+
+
 def _package_declarations(files: _Files, name: str | None, primary: Declaration) -> list[Declaration]:
     """A literal `__version__` in the package that must agree with the declared version."""
     if name is None:
@@ -499,7 +510,7 @@ def read_project(tree: Tree) -> ProjectInfo:
         )
     named = _read_name(files)
     name, name_source = named if named else (None, None)
-    primary_config = "pyproject.toml" if files.pyproject_text is not None else "setup.cfg"
+    primary_config = _primary_config(files, name_source)
     vcs_tool = None
     declaration = None if _declared_dynamic(files) and files.cfg("metadata", "version") is None \
         else _static_version(files)
@@ -512,13 +523,23 @@ def read_project(tree: Tree) -> ProjectInfo:
         name = backend_name(tree)
         name_source = Source(declaration.source.path, None, "computed by the build backend")
     if declaration is None:
-        source = Source(primary_config, None, f"derived from VCS tags by {vcs_tool}")
+        where = "pyproject.toml" if _vcs_tool(files) else "setup.py"  # where the tool is configured
+        source = Source(where, None, f"derived from VCS tags by {vcs_tool}")
         return ProjectInfo(name, name_source, None, source, VCS, vcs_tool, (), tree.label,
                            _config_table(files))
-    declarations = [declaration, *_package_declarations(files, name, declaration)]
+    declarations = [declaration, *_other_declarations(files, name, declaration)]
     return ProjectInfo(name, name_source, declaration.version, declaration.source,
                        _kind(declaration, primary_config), None, tuple(declarations), tree.label,
                        _config_table(files))
+
+
+def _primary_config(files: _Files, name_source: Source | None) -> str:
+    """The file that declares the project: where its name is, else the first one present."""
+    if name_source is not None:
+        return name_source.path
+    if files.pyproject_text is not None:
+        return "pyproject.toml"
+    return "setup.cfg" if files.setup_cfg_text is not None else "setup.py"
 
 
 def _config_table(files: _Files) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 _MAX_DEPTH = 40
 _MAX_LEN = 200
-_WIDE_FORMAT = re.compile(r"\d{3,}")
+_WIDE_FORMAT = re.compile(r"\d{3,}|\*|\{[^{}]*\{")  # a width of 3+ digits, or taken from an argument
 
 
 class Unsupported(Exception):
@@ -195,7 +195,8 @@ def evaluate(expr: ast.expr, assignments: Mapping[str, ast.expr]) -> str:
         value = _Evaluator(assignments).eval(expr)
     except Unsupported:
         raise
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError,
+            OverflowError, MemoryError) as exc:
         raise Unsupported(str(exc)) from None
     if not isinstance(value, str):
         raise Unsupported("not a string")

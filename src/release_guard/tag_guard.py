@@ -13,16 +13,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import tags as tchecks
-from release_guard.checks.version import split_tag
+from release_guard.checks.version import split_tags
 from release_guard.cli import emit, overrides
-from release_guard.errors import ConfigError, IndexError_, ProjectError
+from release_guard.errors import IndexError_, ProjectError
 from release_guard.findings import Finding
-from release_guard.project import parse_toml, read_project
+from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import GitTree, WorkTree, read_text
+
+Reading = tuple[str | None, Version]  # (the tag's name part, its version)
 
 
 @dataclass(frozen=True)
@@ -55,21 +58,25 @@ def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config
     return config_mod.load(table, os.environ, overrides(args), where)
 
 
-def _project_repo(repo: git.Repo, cfg: config_mod.Config, name: str | None, sha: str) -> git.Repo:
-    """For `{name}` tag formats in a monorepo, the project whose name the tag carries."""
-    if name is None or not cfg.projects:
-        return repo
-    wanted = canonicalize_name(name)
-    for path in cfg.projects:
-        candidate = replace(repo, prefix=repo.prefix + path.strip("/") + "/")
+def _choose_project(repo: git.Repo, cfg: config_mod.Config, readings: Sequence[Reading],
+                    sha: str) -> tuple[git.Repo, ProjectInfo, Reading] | None:
+    """The project a tag belongs to: by the tag's name part when the format has `{name}`."""
+    candidates = [replace(repo, prefix=repo.prefix + p.strip("/") + "/") for p in cfg.projects] or [repo]
+    for candidate in candidates:
         try:
             info = read_project(GitTree(candidate, sha))
         except ProjectError:
+            if len(candidates) == 1:
+                raise
             continue
-        if info.name and canonicalize_name(info.name) == wanted:
-            return candidate
-    raise ConfigError(f"tag names project {name!r}, which none of projects = {list(cfg.projects)} "
-                      "declares", hint="add its directory to projects in [tool.release-guard]")
+        for reading in readings:
+            if reading[0] is None or (info.name and _same(reading[0], info.name)):
+                return candidate, info, reading
+    return None
+
+
+def _same(a: str, b: str) -> bool:
+    return canonicalize_name(a) == canonicalize_name(b)
 
 
 def _commit_of(repo: git.Repo, request: TagRequest) -> tuple[str, Finding | None]:
@@ -94,15 +101,17 @@ def gather(repo: git.Repo, cfg: config_mod.Config, requests: Sequence[TagRequest
            project_dir: str) -> tuple[list[_Pending], list[Finding]]:
     pending, notes = [], []
     for request in requests:
-        split = split_tag(request.tag, cfg.tag_format)
-        if split is None:
+        readings = split_tags(request.tag, cfg.tag_format)
+        if not readings:
             notes.append(tchecks.skipped(request.tag, cfg.tag_format))
             continue
-        name_part, tag_version = split
         sha, note = _commit_of(repo, request)
         notes += [note] if note else []
-        project_repo = _project_repo(repo, cfg, name_part, sha)
-        info = read_project(GitTree(project_repo, sha))
+        chosen = _choose_project(repo, cfg, readings, sha)
+        if chosen is None:
+            notes.append(tchecks.other_project(request.tag))
+            continue
+        project_repo, info, (name_part, tag_version) = chosen
         source = info.version_source
         rel = project_repo.prefix[len(repo.prefix):] if project_repo is not repo else ""
         path = source.path if source else "pyproject.toml"

@@ -38,6 +38,12 @@ def skipped(tag: str, tag_format: str) -> Finding:
                    hint='set tag-format in [tool.release-guard] if it is a release tag', severity="info")
 
 
+def other_project(tag: str) -> Finding:
+    return Finding("RG200", f"tag {tag} names another project: not checked",
+                   hint="list the monorepo's projects in projects = [...] in [tool.release-guard]",
+                   severity="info")
+
+
 def matches_project(facts: TagFacts) -> list[Finding]:
     """RG201: the tag's version equals (canonically) the project version at the tagged commit."""
     if facts.project_version is None:

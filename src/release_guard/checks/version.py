@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from release_guard.findings import Finding
 
@@ -19,7 +19,7 @@ _DEV_WORDS = {"dev", "snapshot"}
 def parse(raw: str) -> Version | None:
     try:
         return Version(raw)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() accepts
         return None
 
 
@@ -51,9 +51,12 @@ def suggest(raw: str) -> str | None:
     match = re.match(r"^\s*[vV]?(\d+(?:[._]\d+)*)(.*?)\s*$", raw)
     if match is None:
         return None
-    release = ".".join(str(int(p)) for p in re.split(r"[._]", match.group(1)))
     rest, _, local = match.group(2).lower().partition("+")
-    suffix = _suffix_from_tokens(re.findall(r"[a-z]+|\d+", rest))
+    try:
+        release = ".".join(str(int(p)) for p in re.split(r"[._]", match.group(1)))
+        suffix = _suffix_from_tokens(re.findall(r"[a-z]+|\d+", rest))
+    except ValueError:  # a number longer than int() accepts
+        return None
     if suffix is None:
         return None
     candidate = release + suffix + (f"+{local}" if local else "")
@@ -103,20 +106,32 @@ def consistency(declarations: Sequence[tuple[str, str, int | None]]) -> list[Fin
     return findings
 
 
-def _tag_regex(tag_format: str) -> re.Pattern[str]:
+def _tag_regexes(tag_format: str) -> list[re.Pattern[str]]:
+    """The shortest and the longest name part: `data-vault-v1.0` needs the longer one."""
     pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
-    return re.compile("^" + pattern.replace(re.escape("{name}"), r"(?P<name>.+?)") + "$")
+    return [re.compile("^" + pattern.replace(re.escape("{name}"), f"(?P<name>.+{lazy})") + "$")
+            for lazy in ("?", "")]
 
 
-def split_tag(tag: str, tag_format: str) -> tuple[str | None, Version] | None:
-    """(the name part or None, the version) of a tag that matches `tag_format`."""
-    match = _tag_regex(tag_format).match(tag)
-    if match is None:
-        return None
-    version = parse(match.group("version"))
-    if version is None:
-        return None
-    return match.groupdict().get("name"), version
+def split_tags(tag: str, tag_format: str) -> list[tuple[str | None, Version]]:
+    """Every (name part or None, version) reading of a tag that matches `tag_format`."""
+    readings = []
+    for regex in _tag_regexes(tag_format):
+        match = regex.match(tag)
+        version = parse(match.group("version")) if match else None
+        if match is not None and version is not None:
+            reading = (match.groupdict().get("name"), version)
+            if reading not in readings:
+                readings.append(reading)
+    return readings
+
+
+def split_tag(tag: str, tag_format: str, name: str | None = None) -> tuple[str | None, Version] | None:
+    """The reading of a tag whose name part is `name` (any reading when `name` is None)."""
+    for tag_name, version in split_tags(tag, tag_format):
+        if tag_name is None or name is None or _same_name(tag_name, name):
+            return tag_name, version
+    return None
 
 
 def _same_name(a: str, b: str | None) -> bool:
@@ -129,13 +144,9 @@ def tag_versions(tags: Iterable[str], tag_format: str, name: str | None) -> dict
     """Tag name -> version, for tags that match `tag_format` (and the project name)."""
     found = {}
     for tag in tags:
-        split = split_tag(tag, tag_format)
-        if split is None:
-            continue
-        tag_name, version = split
-        if tag_name is not None and not _same_name(tag_name, name):
-            continue
-        found[tag] = version
+        split = split_tag(tag, tag_format, name)
+        if split is not None and (split[0] is None or name is not None):
+            found[tag] = split[1]
     return found
 
 

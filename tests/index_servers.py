@@ -1,0 +1,497 @@
+"""Real local package indexes and a scripted misbehaving one, as pytest fixtures.
+
+Loaded from tests/conftest.py with `pytest_plugins = ["index_servers"]`.
+
+* `pypiserver_index` / `pypiserver_private` — pypiserver 2.x serving PEP 503 HTML
+  (the private one requires credentials to list and download as well).
+* `devpi_index` — devpi-server serving PEP 691 JSON from an index `guard/dev` with no
+  bases, started offline, so nothing is ever mirrored from outside.
+* `fault_server` — a real threaded HTTP server whose answer depends on the project
+  name in the path (see `FaultHandler.ROUTES`); it records every request's headers.
+
+Every server binds 127.0.0.1 on a free port and is stopped by its own fixture, by the
+PID it started. All indexes hold `demo-pkg` 1.0 and 1.1, built and uploaded with twine.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+import socketserver
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+USERNAME = "guard"
+PASSWORD = "s3cret-pass"
+DEMO_VERSIONS = ("1.0", "1.1")
+START_TIMEOUT = 30.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: tests that start real index servers")
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True)
+class LocalIndex:
+    """A running local index: where to upload, where to read, who may."""
+
+    kind: str
+    url: str
+    upload_url: str
+    simple_url: str
+    username: str = USERNAME
+    password: str = field(default=PASSWORD, repr=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for child processes: no proxies, no TWINE_* settings."""
+    drop = ("TWINE_", "PIP_", "DEVPI_")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and not k.startswith(drop)
+    }
+    env.update(extra)
+    return env
+
+
+def _direct_get(url: str, timeout: float = 2.0) -> int:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early ({proc.returncode}):\n{log.read_text()}")
+        try:
+            if _direct_get(url, timeout=1.0) < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    stop(proc)
+    raise RuntimeError(f"server at {url} did not answer in {START_TIMEOUT} s:\n{log.read_text()}")
+
+
+def start(
+    args: list[str], log: Path, probe: str, meanwhile: Callable[[], object] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server, run `meanwhile` while it boots, and wait until `probe` answers."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=clean_env())
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        wait_until_up(probe, proc, log)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server this module started (by its own PID)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def build_dist(tmp_path: Path, name: str, version: str) -> list[Path]:
+    """Build an sdist and a wheel of a minimal hatchling project; returns their paths."""
+    module = name.replace("-", "_").lower()
+    project = tmp_path / f"{module}-{version}-src"
+    (project / "src" / module).mkdir(parents=True)
+    (project / "src" / module / "__init__.py").write_text(f'__version__ = "{version}"\n')
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "test"\n'
+    )
+    out = tmp_path / f"{module}-{version}-dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "-o", str(out), str(project)],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
+    return sorted(out.iterdir())
+
+
+def upload(index: LocalIndex, paths: list[Path]) -> None:
+    """`twine upload` to a local index; the password travels in TWINE_PASSWORD only."""
+    args = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
+    args += ["--repository-url", index.upload_url, "-u", index.username, *map(str, paths)]
+    proc = subprocess.run(args, capture_output=True, text=True, env=clean_env(TWINE_PASSWORD=index.password))
+    if proc.returncode != 0:
+        raise RuntimeError(f"twine upload to {index.upload_url} failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+@pytest.fixture(scope="session")
+def demo_dists(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """sdist + wheel of demo-pkg for each of DEMO_VERSIONS, built in parallel."""
+    base = tmp_path_factory.mktemp("dists")
+    with ThreadPoolExecutor(max_workers=len(DEMO_VERSIONS)) as pool:
+        built = pool.map(lambda v: build_dist(base, "demo-pkg", v), DEMO_VERSIONS)
+        return [path for paths in built for path in paths]
+
+
+# ---------------------------------------------------------------------- pypiserver
+
+
+def _htpasswd(path: Path) -> Path:
+    with warnings.catch_warnings():  # passlib imports the deprecated `crypt` module
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
+
+    htpasswd = HtpasswdFile(str(path), new=True)
+    htpasswd.set_password(USERNAME, PASSWORD)
+    htpasswd.save()
+    return path
+
+
+def _start_pypiserver(
+    base: Path, packages: Path, authenticate: str, meanwhile: Callable[[], object] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    args = [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1"]
+    args += ["--disable-fallback", "-P", str(_htpasswd(base / "htpasswd")), "-a", authenticate]
+    url = f"http://127.0.0.1:{port}/"
+    log = base / f"pypiserver-{port}.log"
+    return start([*args, str(packages)], log, url + "health", meanwhile), url
+
+
+@pytest.fixture(scope="session")
+def pypiserver_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory both pypiservers serve."""
+    return tmp_path_factory.mktemp("pypiserver-packages")
+
+
+@pytest.fixture(scope="session")
+def pypiserver_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pypiserver_packages: Path
+) -> Iterator[LocalIndex]:
+    """pypiserver (HTML only), uploads need auth, reads do not; holds demo-pkg 1.0, 1.1."""
+    base = tmp_path_factory.mktemp("pypiserver")
+    build = functools.partial(request.getfixturevalue, "demo_dists")  # runs while the server boots
+    proc, url = _start_pypiserver(base, pypiserver_packages, "update", meanwhile=build)
+    try:
+        index = LocalIndex("pypiserver", url, url, url + "simple/")
+        upload(index, request.getfixturevalue("demo_dists"))
+        yield index
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def pypiserver_private(
+    tmp_path_factory: pytest.TempPathFactory, pypiserver_packages: Path, pypiserver_index: LocalIndex
+) -> Iterator[LocalIndex]:
+    """A second pypiserver on the same packages (uploaded through the first) that needs
+    credentials to read as well."""
+    base = tmp_path_factory.mktemp("pypiserver-private")
+    proc, url = _start_pypiserver(base, pypiserver_packages, "update,list,download")
+    try:
+        yield LocalIndex("pypiserver-private", url, url, url + "simple/")
+    finally:
+        stop(proc)
+
+
+# --------------------------------------------------------------------------- devpi
+
+
+def _devpi_put(url: str, body: dict[str, object], auth: bool) -> None:
+    import base64
+
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="PUT")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as response:
+        assert response.status in (200, 201), response.status
+
+
+@pytest.fixture(scope="session")
+def devpi_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalIndex]:
+    """devpi-server (PEP 691 JSON), index guard/dev without bases; holds demo-pkg 1.0, 1.1."""
+    base = tmp_path_factory.mktemp("devpi")
+    server_dir = base / "server"
+    bindir = Path(sys.executable).parent
+    init = [str(bindir / "devpi-init"), "--serverdir", str(server_dir), "--no-root-pypi"]
+    init += ["--root-passwd", "r00t"]
+    with (base / "init.log").open("wb") as out:
+        initializing = subprocess.Popen(init, stdout=out, stderr=subprocess.STDOUT, env=clean_env())
+    try:
+        dists: list[Path] = request.getfixturevalue("demo_dists")  # built while devpi-init runs
+    finally:
+        initializing.wait(timeout=START_TIMEOUT)
+    if initializing.returncode != 0:
+        raise RuntimeError(f"devpi-init failed:\n{(base / 'init.log').read_text()}")
+    port = free_port()
+    args = [str(bindir / "devpi-server"), "--serverdir", str(server_dir), "--host", "127.0.0.1"]
+    args += ["--port", str(port), "--offline-mode", "--argon2-time-cost", "1"]
+    args += ["--argon2-memory-cost", "8", "--argon2-parallelism", "1"]
+    root = f"http://127.0.0.1:{port}/"
+    proc = start(args, base / "devpi.log", root + "+api")
+    try:
+        _devpi_put(root + USERNAME, {"password": PASSWORD, "email": "guard@example.invalid"}, auth=False)
+        _devpi_put(root + f"{USERNAME}/dev", {"type": "stage", "bases": [], "volatile": True}, auth=True)
+        url = f"{root}{USERNAME}/dev/"
+        index = LocalIndex("devpi", url, url, url + "+simple/")
+        upload(index, dists)
+        yield index
+    finally:
+        stop(proc)
+
+
+# -------------------------------------------------------------------- fault server
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+PEP700_PAGE = {
+    "meta": {"api-version": "1.1"},
+    "name": "pep700",
+    "versions": ["0.9", "1.0", "2.0rc1", "not a version!"],
+    "files": [
+        {"filename": "pep700-1.0.tar.gz", "url": "../x/pep700-1.0.tar.gz", "hashes": {"sha256": SHA_A}},
+        {
+            "filename": "pep700-1.0.0-py3-none-any.whl",
+            "url": "../x/pep700-1.0.0-py3-none-any.whl",
+            "hashes": {"sha256": SHA_B.upper()},
+            "yanked": "broken metadata",
+        },
+        {"filename": "pep700-3.0.tar.gz", "url": "../x/pep700-3.0.tar.gz", "hashes": {}, "yanked": False},
+    ],
+}
+YANKED_HTML = f"""<!DOCTYPE html>
+<html><head><meta name="pypi:repository-version" content="1.0"><title>Links</title></head>
+<body><h1>Links for yanked-pkg</h1>
+<a href="/packages/yanked_pkg-1.0.tar.gz#sha256={SHA_A}" data-yanked="broken">yanked_pkg-1.0.tar.gz</a><br>
+<a href="../../packages/yanked_pkg-1.0-py3-none-any.whl#sha256={SHA_B}" data-yanked
+  >yanked_pkg-1.0-py3-none-any.whl</a>
+<a href="/packages/yanked_pkg-1.1.tar.gz#md5=0123">yanked_pkg-1.1.tar.gz</a>
+<a href="/packages/yanked_pkg-setup.exe">yanked_pkg-setup.exe</a>
+<a href="/packages/Yanked.Pkg-1.2.zip#sha256={SHA_A}">Yanked.Pkg-1.2.zip</a>
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    headers: dict[str, str]
+
+
+class FaultHandler(BaseHTTPRequestHandler):
+    """Answers `/simple/<project>/` the way the project name says (see ROUTES)."""
+
+    server: FaultHTTPServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}))
+        project = self.path.removeprefix("/simple/").strip("/")
+        if self.path.startswith("http://"):  # we are being used as an HTTP proxy
+            self.ok()
+        elif project.startswith("flaky-"):
+            self.flaky(project)
+        elif project in self.ROUTES:
+            self.ROUTES[project](self)
+        else:
+            self.send_body(404, "text/plain", b"not found")
+
+    # -- plumbing
+    def send_body(self, status: int, content_type: str, body: bytes, length: int | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length != -1:
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, location: str, status: int = 302) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def reset(self) -> None:
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def ok(self) -> None:
+        self.send_body(200, JSON_TYPE, json.dumps(PEP700_PAGE).encode())
+
+    # -- behaviours
+    def flaky(self, project: str) -> None:
+        """`flaky-<n>-<kind>-<tag>`: fail n times (kind 500 or reset), then answer."""
+        _, count, kind, _tag = project.split("-", 3)
+        if self.server.hits(self.path) > int(count):
+            self.ok()
+        elif kind == "500":
+            self.send_body(500, "text/plain", b"boom")
+        else:
+            self.reset()
+
+    def hang(self) -> None:
+        self.server.release.wait(10)
+
+    def hang_in_body(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        self.wfile.write(b'{"files": [')
+        self.wfile.flush()
+        self.server.release.wait(10)
+
+    def echo_secret(self) -> None:
+        """A careless server that repeats the client's password in its reason phrase."""
+        import base64
+
+        encoded = self.headers.get("Authorization", "Basic ").removeprefix("Basic ")
+        password = base64.b64decode(encoded).decode().partition(":")[2]
+        self.send_response(418, f"teapot {password}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def other(self, host: str, suffix: str = "") -> None:
+        self.redirect(f"http://{suffix}{host}:{self.server.other_port}/simple/pep700/")
+
+    ROUTES: ClassVar[dict[str, Callable[[FaultHandler], None]]] = {
+        "always-500": lambda h: h.send_body(500, "text/plain", b"boom"),
+        "bad-gateway": lambda h: h.send_body(502, "text/html", b"<h1>bad gateway</h1>"),
+        "bad-request": lambda h: h.send_body(400, "text/plain", b"no"),
+        "unauthorized": lambda h: h.send_body(401, "text/plain", b"who are you"),
+        "forbidden": lambda h: h.send_body(403, "text/plain", b"go away"),
+        "hang": hang,
+        "hang-in-body": hang_in_body,
+        "reset": reset,
+        "truncated": lambda h: h.send_body(200, "text/html", b"<a href='x'>", length=1000),
+        "not-utf8": lambda h: h.send_body(200, "text/html; charset=utf-8", b"<a href='\xff\xfe'>\xff</a>"),
+        "oversized": lambda h: h.send_body(200, "text/html", b"<p>" + b"x" * 5000),
+        "oversized-stream": lambda h: h.send_body(200, "text/html", b"<p>" + b"x" * 5000, length=-1),
+        "redirect-loop": lambda h: h.redirect("/simple/redirect-loop/"),
+        "redirect-same": lambda h: h.redirect("/simple/pep700/", status=301),
+        "redirect-no-location": lambda h: h.send_body(302, "text/plain", b""),
+        "redirect-other-port": lambda h: h.other("127.0.0.1"),
+        "redirect-other-host": lambda h: h.other("localhost"),
+        "redirect-userinfo": lambda h: h.other("localhost", suffix=f"{USERNAME}:{PASSWORD}@"),
+        "garbage-json": lambda h: h.send_body(200, JSON_TYPE, b'{"files": [}'),
+        "wrong-shape": lambda h: h.send_body(200, JSON_TYPE, b'{"files": 3}'),
+        "bad-file-entry": lambda h: h.send_body(200, JSON_TYPE, b'{"files": [{"url": "x"}]}'),
+        "api-v2": lambda h: h.send_body(200, JSON_TYPE, b'{"meta": {"api-version": "2.0"}, "files": []}'),
+        "text-plain": lambda h: h.send_body(200, "text/plain", b"hello"),
+        "yanked-pkg": lambda h: h.send_body(200, "text/html; charset=utf-8", YANKED_HTML.encode()),
+        "echo-secret": echo_secret,
+        "pep700": ok,
+    }
+
+
+class FaultHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), FaultHandler)
+        self.release = threading.Event()
+        self.other_port = 0
+        self.records: list[Recorded] = []
+        self._hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def record(self, request: Recorded) -> None:
+        with self._lock:
+            self.records.append(request)
+
+    def hits(self, path: str) -> int:
+        """How many times `path` was asked for, this request included."""
+        with self._lock:
+            self._hits[path] = self._hits.get(path, 0) + 1
+            return self._hits[path]
+
+    def requests_for(self, project: str) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.records if r.path.strip("/").endswith(f"simple/{project}")]
+
+
+@dataclass
+class FaultServers:
+    """The scripted server and `other`, the "other host" its cross-host redirects name."""
+
+    main: FaultHTTPServer
+    other: FaultHTTPServer
+
+    @property
+    def url(self) -> str:
+        return self.main.url
+
+    @property
+    def simple_url(self) -> str:
+        return self.main.url + "simple/"
+
+
+@pytest.fixture(scope="session")
+def fault_server() -> Iterator[FaultServers]:
+    servers = FaultServers(FaultHTTPServer(), FaultHTTPServer())
+    servers.main.other_port = servers.other.port
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (servers.main, servers.other)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield servers
+    finally:
+        for server in (servers.main, servers.other):
+            server.release.set()
+            server.shutdown()
+            server.server_close()
+        for thread in threads:
+            thread.join(timeout=5)

@@ -1,0 +1,303 @@
+"""Input release-guard cannot work with: exit 2, one stderr line with a hint, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import GitRepo
+
+PREFIX = "release-guard: error: "
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> str:
+    """Exit 2, nothing on stdout, exactly one stderr line with a hint; returns the line."""
+    assert result.code == 2, (result.out, result.err)
+    assert result.out == ""
+    assert result.err.endswith("\n")
+    assert result.err.count("\n") == 1, result.err
+    line: str = result.err.rstrip("\n")
+    assert line.startswith(PREFIX)
+    assert "(hint: " in line
+    assert line.endswith(")")
+    assert "Traceback" not in line
+    for fragment in fragments:
+        assert fragment in line
+    return line
+
+
+def write(directory: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+    return directory
+
+
+STATIC = '[project]\nname = "demo"\nversion = "1.0.0"\n'
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "demo"\nversion = 1.0.0\n'})
+    line = assert_one_line_error(cli("version", cwd=tmp_path), "pyproject.toml: invalid TOML: ")
+    assert "(at line 3, column 14)" in line
+    assert line.endswith("(hint: fix the syntax in pyproject.toml at the place given)")
+
+
+def test_toml_error_in_a_committed_file(repo: GitRepo, cli: Any) -> None:
+    repo.write("pyproject.toml", '[project\nname = "demo"\n')
+    sha = repo.commit()
+    repo.write("pyproject.toml", STATIC)
+    line = assert_one_line_error(cli("version", "--ref", "HEAD", cwd=repo.path))
+    assert line.startswith(f"{PREFIX}{sha}:pyproject.toml: invalid TOML: ")
+    assert "line 1, column 9" in line
+
+
+@pytest.mark.parametrize("text", [
+    '[tool.black]\nline-length = 100\n',  # no [project] table, no other source
+    '[project]\nname = "demo"\n',  # a name, but no version and no dynamic source
+    '[project]\nname = "demo"\ndynamic = ["version"]\n',  # dynamic, but from nowhere
+], ids=["no-project-table", "no-version", "dynamic-from-nowhere"])
+def test_no_version_source(tmp_path: Path, cli: Any, text: str) -> None:
+    write(tmp_path, {"pyproject.toml": text})
+    line = assert_one_line_error(cli("version", cwd=tmp_path))
+    assert line == (f"{PREFIX}pyproject.toml: declares no version ([project] version, [tool.poetry] version, "
+                    "setup.cfg [metadata] version, or a dynamic source) (hint: add version = \"0.1.0\" to "
+                    "[project] in pyproject.toml)")
+
+
+def test_no_project_files_at_all(tmp_path: Path, cli: Any) -> None:
+    assert_one_line_error(cli("version", cwd=tmp_path), "no pyproject.toml, setup.cfg or setup.py in the "
+                          "working tree", "(hint: run release-guard in the project's directory")
+
+
+def test_unreadable_file_symlink_loop(tmp_path: Path, cli: Any) -> None:
+    """A file that exists but cannot be read (ELOOP works as root too, unlike chmod 000)."""
+    (tmp_path / "pyproject.toml").symlink_to("pyproject.toml")
+    line = assert_one_line_error(cli("version", cwd=tmp_path), "pyproject.toml: cannot be read (")
+    assert "check the file's permissions" in line
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root reads a chmod 000 file all the same")
+def test_unreadable_file_permissions(tmp_path: Path, cli: Any) -> None:
+    target = write(tmp_path, {"pyproject.toml": STATIC}) / "pyproject.toml"
+    target.chmod(0)
+    try:
+        assert_one_line_error(cli("version", cwd=tmp_path), "cannot be read (Permission denied)")
+    finally:
+        target.chmod(0o644)
+
+
+def test_non_utf8_pyproject(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "caf\xe9"\nversion = "1"\n'.encode("latin-1")})
+    line = assert_one_line_error(cli("version", cwd=tmp_path))
+    assert line == f"{PREFIX}pyproject.toml: not valid UTF-8 (byte 21) (hint: save pyproject.toml as UTF-8)"
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": b"\xef\xbb\xbf" + STATIC.encode()})
+    assert cli("version", cwd=tmp_path).code == 0
+
+
+def test_non_utf8_version_module(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"setup.cfg": "[metadata]\nname = demo\nversion = attr: demo.__version__\n",
+                     "demo/__init__.py": b'# \xff\n__version__ = "1.0"\n'})
+    assert_one_line_error(cli("version", cwd=tmp_path), "demo/__init__.py: not valid UTF-8 (byte 2)")
+
+
+def test_invalid_setup_cfg(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"setup.cfg": "[metadata]\nname = x\n[metadata]\nversion = 1\n"})
+    assert_one_line_error(cli("version", cwd=tmp_path), "setup.cfg: invalid setup.cfg: ",
+                          "section 'metadata' already exists")
+
+
+def test_invalid_python_in_version_module(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"setup.cfg": "[metadata]\nname = x\nversion = attr: x.__version__\n",
+                     "x/__init__.py": '"""Doc."""\n\ndef broken(:\n'})
+    assert_one_line_error(cli("version", cwd=tmp_path), "x/__init__.py:3: invalid Python: ")
+
+
+def test_version_not_a_string(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nversion = 1\n'})
+    line = assert_one_line_error(cli("version", cwd=tmp_path))
+    assert line == (f"{PREFIX}pyproject.toml:3: [project] version must be a string, got 1 "
+                    "(hint: write it as version = \"1.2.3\")")
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n\n'
+                        '[tool.hatch.version]\npath = "gone.py"\n'},
+     "pyproject.toml:6: [tool.hatch.version] path gone.py does not exist "
+     "(hint: create gone.py or fix the path)"),
+    ({"setup.cfg": "[metadata]\nname = x\nversion = file: VERSION\n"},
+     "setup.cfg:3: the version file VERSION does not exist "
+     "(hint: create VERSION or fix the path in setup.cfg)"),
+    ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n\n'
+                        '[tool.setuptools.dynamic]\nversion = {file = ["missing.txt"]}\n'},
+     "pyproject.toml:6: the version file missing.txt does not exist"),
+    ({"pyproject.toml": '[build-system]\nbuild-backend = "maturin"\n\n[project]\nname = "x"\n'
+                        'dynamic = ["version"]\n', "Cargo.toml": "[package\n"},
+     "Cargo.toml: invalid TOML: "),
+], ids=["hatch-path", "setup-cfg-file", "setuptools-file", "cargo-toml"])
+def test_missing_or_broken_version_file(tmp_path: Path, cli: Any, files: dict[str, str | bytes],
+                                        message: str) -> None:
+    write(tmp_path, files)
+    assert_one_line_error(cli("version", cwd=tmp_path), PREFIX + message)
+
+
+# --- git --------------------------------------------------------------------------------
+
+def test_check_version_ref_head_without_commits(repo: GitRepo, cli: Any) -> None:
+    repo.write("pyproject.toml", STATIC)
+    for command in ("check-version", "version"):
+        line = assert_one_line_error(cli(command, "--ref", "HEAD", cwd=repo.path))
+        assert line == (f"{PREFIX}{repo.path} has no commits yet (hint: make a first commit (git commit), "
+                        "or read the working tree with --worktree)")
+
+
+@pytest.fixture
+def no_git_above(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git must not find a repository in a directory above the temporary one."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+
+
+@pytest.mark.usefixtures("no_git_above")
+def test_check_version_outside_a_git_repository(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": STATIC})
+    line = assert_one_line_error(cli("check-version", cwd=tmp_path))
+    assert line == (f"{PREFIX}. is not inside a git repository (hint: run release-guard inside your "
+                    "project's git checkout (or `git init` first))")
+    assert_one_line_error(cli("version", "--staged", cwd=tmp_path), "is not inside a git repository")
+
+
+def test_ref_that_does_not_exist(repo: GitRepo, cli: Any) -> None:
+    repo.write("pyproject.toml", STATIC)
+    repo.commit()
+    for command in ("version", "check-version"):
+        line = assert_one_line_error(cli(command, "--ref", "no-such-branch", cwd=repo.path))
+        assert line == (f"{PREFIX}'no-such-branch' is not a commit in {repo.path} (hint: give a branch, tag "
+                        "or commit that exists (git log --oneline))")
+    assert_one_line_error(cli("version", "--ref", "HEAD:pyproject.toml", cwd=repo.path), "is not a commit")
+
+
+def test_project_file_missing_at_ref(repo: GitRepo, cli: Any) -> None:
+    repo.write("README.md", "no project yet\n")
+    repo.commit()
+    repo.write("pyproject.toml", STATIC)
+    assert_one_line_error(cli("version", "--ref", "HEAD", cwd=repo.path),
+                          "no pyproject.toml, setup.cfg or setup.py")
+
+
+def test_base_that_does_not_exist(repo: GitRepo, cli: Any) -> None:
+    repo.write("pyproject.toml", STATIC)
+    repo.commit()
+    assert_one_line_error(cli("check-version", "--ref", "HEAD", "--base", "no-such-base", cwd=repo.path),
+                          "'no-such-base'")
+
+
+# --- configuration ----------------------------------------------------------------------
+
+def committed(repo: GitRepo, text: str) -> GitRepo:
+    repo.write("pyproject.toml", text)
+    repo.commit()
+    return repo
+
+
+def test_unknown_config_key(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC + '\n[tool.release-guard]\ntag_fromat = "v{version}"\n')
+    line = assert_one_line_error(cli("check-version", "--ref", "HEAD", cwd=repo.path))
+    assert line.startswith(f"{PREFIX}pyproject.toml [tool.release-guard]: unknown key 'tag_fromat' "
+                           "(hint: did you mean 'tag-format'? valid keys: tag-format, ")
+
+
+def test_wrong_config_type(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC + "\n[tool.release-guard]\ntag-format = 3\n")
+    line = assert_one_line_error(cli("check-version", "--ref", "HEAD", cwd=repo.path))
+    assert line == (f"{PREFIX}pyproject.toml [tool.release-guard]: 'tag-format' must be a string, got 3 "
+                    "(hint: write it as tag-format = \"...\")")
+
+
+def test_config_not_a_table(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC + '\n[tool]\nrelease-guard = "v{version}"\n')
+    assert_one_line_error(cli("check-version", "--ref", "HEAD", cwd=repo.path),
+                          "pyproject.toml: [tool.release-guard] must be a table")
+
+
+def test_config_error_in_subdirectory_names_the_file(repo: GitRepo, cli: Any) -> None:
+    repo.write("sub/pyproject.toml", STATIC + "\n[tool.release-guard]\nbump-policy = \"daily\"\n")
+    repo.commit()
+    assert_one_line_error(cli("check-version", "-C", "sub", "--ref", "HEAD", cwd=repo.path),
+                          "sub/pyproject.toml: bump-policy 'daily' is not one of on-change, on-release")
+
+
+def test_bad_tag_format_flag(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC)
+    assert_one_line_error(cli("check-version", "--ref", "HEAD", "--tag-format", "release", cwd=repo.path),
+                          "tag-format 'release' has no {version} placeholder")
+
+
+# --- the command line itself ------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ((), "the following arguments are required: COMMAND"),
+    (("version", "--bogus"), "unrecognized arguments: --bogus"),
+    (("version", "--ref"), "argument --ref: expected one argument"),
+    (("version", "--ref", "HEAD", "--staged"), "not allowed with argument"),
+    (("version", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
+    (("check-version", "--bump-policy", "never"), "argument --bump-policy: invalid choice: 'never'"),
+], ids=["unknown-subcommand", "no-subcommand", "bad-flag", "missing-value", "exclusive", "bad-format",
+        "bad-policy"])
+def test_usage_errors_are_one_line(tmp_path: Path, cli: Any, args: tuple[str, ...], fragment: str) -> None:
+    line = assert_one_line_error(cli(*args, cwd=tmp_path), fragment)
+    assert "(hint: see `release-guard" in line
+
+
+@pytest.mark.parametrize("command", ["version", "check-version"])
+def test_project_directory_missing(tmp_path: Path, cli: Any, command: str) -> None:
+    line = assert_one_line_error(cli(command, "--project", "nowhere", cwd=tmp_path))
+    assert line == (f"{PREFIX}nowhere: no such directory "
+                    "(hint: pass the project's directory with --project DIR)")
+    write(tmp_path, {"pyproject.toml": STATIC})
+    assert_one_line_error(cli(command, "-C", "pyproject.toml", cwd=tmp_path), "no such directory")
+
+
+# --- the installed console script -------------------------------------------------------
+
+def console_script() -> str:
+    beside_python = str(Path(sys.executable).parent)
+    found = shutil.which("release-guard", path=beside_python) or shutil.which("release-guard")
+    if found is None:
+        pytest.skip("the release-guard console script is not installed")
+    return found
+
+
+@pytest.mark.parametrize(("args", "files", "fragment"), [
+    (("version",), {"pyproject.toml": '[project]\nname = "demo"\nversion = 1.0.0\n'}, "invalid TOML"),
+    (("frobnicate",), {}, "invalid choice: 'frobnicate'"),
+    (("check-version",), {"pyproject.toml": STATIC}, "is not inside a git repository"),
+    (("version",), {"pyproject.toml": b'[project]\nname = "\xff"\nversion = "1"\n'}, "not valid UTF-8"),
+], ids=["toml", "subcommand", "no-git", "non-utf8"])
+@pytest.mark.usefixtures("no_git_above")
+def test_console_script_prints_no_traceback(tmp_path: Path, args: tuple[str, ...],
+                                            files: dict[str, str | bytes], fragment: str) -> None:
+    write(tmp_path, files)
+    proc = subprocess.run([console_script(), *args], cwd=tmp_path, capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(PREFIX)
+    assert fragment in line
+    assert "(hint: " in line
