@@ -114,9 +114,20 @@ def _add_index(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-older", action="store_true", default=None,
                         help="a tag older than the newest release is fine (backports)")
     parser.add_argument("--allow-offline", action="store_true",
-                        help="an unreachable index is a warning, not exit 2")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="an unreachable index is a warning, not exit 2 "
+                        "(also RELEASE_GUARD_ALLOW_OFFLINE=1, for the hook)")
+    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS",
                         help="connect and read timeout for the index (default 10)")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _lazy(module: str, name: str) -> Handler:

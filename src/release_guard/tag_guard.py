@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -24,6 +25,9 @@ from release_guard.errors import IndexError_, ProjectError
 from release_guard.findings import Finding
 from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import GitTree, WorkTree, read_text
+
+if TYPE_CHECKING:
+    from release_guard.index import IndexFile
 
 Reading = tuple[str | None, Version]  # (the tag's name part, its version)
 
@@ -133,18 +137,41 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
     try:
         pages = index.fetch_projects(target, names, timeouts=timeouts)
     except IndexError_ as exc:
-        if not args.allow_offline:
+        if not _allow_offline(args):
             raise
-        findings.append(tchecks.offline(target.display_url(), exc.message))
+        findings.append(tchecks.offline(exc.message))
         return {}
     facts = {}
     for name, page in pages.items():
-        yanked = frozenset(f.version for f in page.files if f.yanked and f.version is not None)
-        facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions, yanked)
+        facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
+                                              _yanked_versions(page.files))
     return facts
 
 
+def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
+    """Versions whose every file is yanked (a release is yanked as a whole on the index)."""
+    by_version: dict[Version, list[bool]] = {}
+    for file in files:
+        if file.version is not None:
+            by_version.setdefault(file.version, []).append(file.yanked)
+    return frozenset(v for v, flags in by_version.items() if all(flags))
+
+
+def _allow_offline(args: argparse.Namespace) -> bool:
+    """--allow-offline, or RELEASE_GUARD_ALLOW_OFFLINE=1 for the hook, which takes no flags."""
+    from_env = os.environ.get("RELEASE_GUARD_ALLOW_OFFLINE", "").strip().lower()
+    return bool(args.allow_offline) or from_env in ("1", "true", "yes", "on")
+
+
+def _skipped_by_user(environ: Mapping[str, str]) -> bool:
+    """pre-commit's convention: SKIP=pypi-tag-guard git push ... (also for the native hook)."""
+    return "pypi-tag-guard" in [s.strip() for s in environ.get("SKIP", "").split(",")]
+
+
 def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Namespace) -> int:
+    if _skipped_by_user(os.environ):
+        sys.stdout.write("release-guard: pypi-tag-guard skipped (SKIP=pypi-tag-guard)\n")
+        return 0
     if not os.path.isdir(project_dir):
         raise ProjectError(f"{project_dir}: no such directory", hint="pass --project DIR")
     repo = git.open_repo(project_dir)
@@ -161,8 +188,11 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
         if page is not None:
             findings += tchecks.not_on_index(item.facts, page, cfg.allow_older)
     checked = ", ".join(p.facts.tag for p in pending)
-    where = next(iter(pages.values())).index if pages else "the index (not read)"
-    return emit(findings, args, os.environ, f"release-guard: {checked} ok: not on {where}")
+    if pages:
+        ok = f"release-guard: {checked} ok: not on {next(iter(pages.values())).index}"
+    else:
+        ok = f"release-guard: {checked} ok: matches the project version (the index was not read)"
+    return emit(findings, args, os.environ, ok)
 
 
 def cmd_check_tag(args: argparse.Namespace) -> int:

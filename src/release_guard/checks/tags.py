@@ -63,12 +63,21 @@ def free_versions(base: Version, taken: Sequence[Version]) -> list[str]:
     return [v for v in next_versions(base) if Version(v) not in taken_set][:4]
 
 
+def _newest_release(index: IndexFacts, tag_version: Version) -> Version | None:
+    """The newest release a tag must not go below: yanked releases do not count, nor do
+    pre-releases when the tag is a final release."""
+    candidates = [v for v in index.versions if v not in index.yanked
+                  and (tag_version.is_prerelease or not v.is_prerelease)]
+    return max(candidates, default=None)
+
+
 def not_on_index(facts: TagFacts, index: IndexFacts, allow_older: bool) -> list[Finding]:
     """RG202 already on the index (yanked counts, 1.0.0 == 1.0); RG203 older than the newest."""
     if not index.exists:
         return []
     newest = max(index.versions, default=None)
     hint_base = max(newest, facts.tag_version) if newest is not None else facts.tag_version
+    newest_release = _newest_release(index, facts.tag_version)
     free = ", ".join(free_versions(hint_base, index.versions))
     for released in index.versions:
         if released == facts.tag_version:
@@ -78,15 +87,15 @@ def not_on_index(facts: TagFacts, index: IndexFacts, allow_older: bool) -> list[
                 "RG202", f"tag {facts.tag}: {facts.tag_version} is already on {index.index}"
                 f"{same}{yanked}; the upload would answer '400 File already exists'",
                 facts.where, facts.line, f"bump to a free version: {free}")]
-    if newest is not None and facts.tag_version < newest and not allow_older:
+    if newest_release is not None and facts.tag_version < newest_release and not allow_older:
         return [Finding(
-            "RG203", f"tag {facts.tag}: {facts.tag_version} is older than {newest}, the newest "
+            "RG203", f"tag {facts.tag}: {facts.tag_version} is older than {newest_release}, the newest "
             f"release on {index.index}", facts.where, facts.line,
             f"bump to {free}; for a backport set allow-older = true in [tool.release-guard]")]
     return []
 
 
-def offline(index: str, reason: str) -> Finding:
-    return Finding("RG204", f"could not read {index}: {reason}; the index was not checked",
+def offline(reason: str) -> Finding:
+    return Finding("RG204", f"{reason}; the index was not checked",
                    hint="run again with the network, or drop --allow-offline to fail closed",
                    severity="warning")
