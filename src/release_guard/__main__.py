@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from release_guard.cli import main
+from release_guard.cli import console
 
-raise SystemExit(main())
+console()

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_guard import config as config_mod
 from release_guard import git
@@ -18,8 +18,7 @@ from release_guard.project import Declaration, ProjectInfo, Source, read_project
 from release_guard.tree import GitTree, Tree, WorkTree
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     """Which state of the project to read, and what it is compared with."""
 
     kind: str  # "staged", "worktree" or "rev"
@@ -146,19 +145,45 @@ def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str) -> str | 
         return None  # the project did not exist (or was unreadable) at the base
 
 
+class _GitFacts(NamedTuple):
+    """The git calls check-version needs, started before the project files are parsed."""
+
+    every_tag: git.Background | None
+    reachable_tags: git.Background | None
+    changed: git.Background
+    since: str | None  # the merge-base with --base (or the pre-push base)
+
+    @classmethod
+    def start(cls, repo: git.Repo, state: State) -> _GitFacts:
+        head = state.rev or "HEAD"
+        since = git.merge_base(repo, git.resolve_commit(repo, state.base), head) if state.base else None
+        every, reachable = git.start_tags(repo, head) if repo.has_commits else (None, None)
+        changed = git.start_changed_files(repo, state.rev or state.kind, since)
+        return cls(every, reachable, changed, since)
+
+    def discard(self) -> None:
+        for proc in (self.every_tag, self.reachable_tags, self.changed):
+            if proc is not None:
+                proc.wait()
+
+
 def cmd_check_version(args: argparse.Namespace) -> int:
     _require_dir(args.project)
     repo = git.open_repo(args.project)
     state = _state(args, repo)
+    started = _GitFacts.start(repo, state)
     tree: Tree
     if state.kind == "worktree":
         tree = _work_tree(args.project)
     else:
         tree = GitTree(repo, state.rev)
-    info = read_project(tree)
-    cfg = config_mod.load(info.config_table, os.environ, overrides(args),
-                          _display(args.project, "pyproject.toml"))
-    findings = check_version_findings(args, repo, state, tree, info, cfg)
+    try:
+        info = read_project(tree)
+        cfg = config_mod.load(info.config_table, os.environ, overrides(args),
+                              _display(args.project, "pyproject.toml"))
+        findings = check_version_findings(args, repo, state, tree, info, cfg, started)
+    finally:
+        started.discard()
     if info.version is None:
         ok = f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
     else:
@@ -167,7 +192,7 @@ def cmd_check_version(args: argparse.Namespace) -> int:
 
 
 def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: State, tree: Tree,
-                           info: ProjectInfo, cfg: config_mod.Config) -> list[Finding]:
+                           info: ProjectInfo, cfg: config_mod.Config, started: _GitFacts) -> list[Finding]:
     assert info.version_source is not None
     where = _display(args.project, info.version_source.path)
     line = info.version_source.line
@@ -177,18 +202,17 @@ def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: Stat
     findings = vchecks.validity(version, where, line)
     version_files = [*cfg.version_files, *(args.version_files or [])]  # the flag adds to the file
     findings += vchecks.consistency(_declarations(info, tree, version_files, args.project))
-    head = state.rev or "HEAD"
-    all_tags, reachable = git.tags_pair(repo, head) if repo.has_commits else ({}, [])
+    reachable = started.reachable_tags.output().split() if started.reachable_tags else []
     findings += vchecks.not_lower_than_tags(
         version, vchecks.tag_versions(reachable, cfg.tag_format, info.name), where, line)
-    since = git.merge_base(repo, git.resolve_commit(repo, state.base), head) if state.base else None
+    since = started.since
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
-        changed_paths = git.changed_files(repo, state.kind if state.kind != "rev" else state.rev, since)
-        matched = vchecks.matching_files(_project_paths(repo, changed_paths),
+        matched = vchecks.matching_files(_project_paths(repo, git.paths(started.changed.output())),
                                          cfg.release_files, cfg.ignore_files)
         changed = [_display(args.project, p) for p in matched]
     if cfg.bump_policy == "on-change":
+        all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}
         # a tag on the very commit being checked is that commit's own release, not an earlier one
         earlier = [t for t, commit in all_tags.items() if not state.rev or commit != state.rev]
         released = vchecks.tag_versions(earlier, cfg.tag_format, info.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_guard.errors import GitError
 
@@ -34,8 +34,7 @@ def run(args: Sequence[str], cwd: str, *, check: bool = True) -> subprocess.Comp
     return proc
 
 
-@dataclass(frozen=True)
-class Repo:
+class Repo(NamedTuple):
     """A git work tree: its top-level directory and the project's path inside it."""
 
     top: str
@@ -70,8 +69,35 @@ def require_commits(repo: Repo) -> None:
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def changed_files(repo: Repo, state: str, since: str | None = None) -> list[str]:
-    """Repository-relative paths that differ between `since` and a state.
+class Background:
+    """A git command started now and read later: the hook's git calls overlap each other
+    and the Python work in between (five calls: 7.8 ms one after another, 5.4 ms at once)."""
+
+    def __init__(self, args: Sequence[str], cwd: str, hint: str) -> None:
+        self._args, self._cwd, self._hint = args, cwd, hint
+        self._done: tuple[str, str] | None = None
+        try:
+            self._proc = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, env=_env())
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH", hint="install git") from None
+
+    def wait(self) -> tuple[str, str]:
+        """Reap the process (once) whether or not its output is wanted."""
+        if self._done is None:
+            self._done = self._proc.communicate()
+        return self._done
+
+    def output(self) -> str:
+        out, err = self.wait()
+        if self._proc.returncode != 0:
+            first = (err.strip().splitlines() or [f"exit code {self._proc.returncode}"])[0]
+            raise GitError(f"git {' '.join(self._args)} failed in {self._cwd}: {first}", hint=self._hint)
+        return out
+
+
+def start_changed_files(repo: Repo, state: str, since: str | None = None) -> Background:
+    """Repository-relative paths that differ between `since` and a state (see `paths`).
 
     `state` is "staged" (the index), "worktree", or a revision. Without `since`, the
     comparison is with HEAD (or the revision's first parent; the empty tree for a root).
@@ -84,31 +110,31 @@ def changed_files(repo: Repo, state: str, since: str | None = None) -> list[str]
     else:
         parent = rev_parse(repo, f"{state}^")
         args += [since or parent or EMPTY_TREE, state]
-    out = run(args, repo.top).stdout
-    return [p for p in out.split("\0") if p]
+    return Background(args, repo.top, "check the repository state (git status)")
 
 
-def tags_pair(repo: Repo, merged: str) -> tuple[dict[str, str], list[str]]:
-    """({every tag: its commit}, tags reachable from `merged`), two git calls side by side."""
-    base = ["git", "for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)"]
-    procs = [
-        subprocess.Popen([*base, "refs/tags"], cwd=repo.top, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=_env()),
-        subprocess.Popen([*base, f"--merged={merged}", "refs/tags"], cwd=repo.top,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()),
-    ]
-    outs = []
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise GitError(f"git for-each-ref failed in {repo.top}: {err.strip()}",
-                           hint=f"check that {merged!r} names a commit")
-        outs.append(out.splitlines())
+def paths(output: str) -> list[str]:
+    return [p for p in output.split("\0") if p]
+
+
+_TAG_FORMAT = "--format=%(refname:strip=2) %(objectname) %(*objectname)"
+
+
+def start_tags(repo: Repo, merged: str) -> tuple[Background, Background]:
+    """Every tag with its commit, and the tags reachable from `merged` (see `tag_commits`)."""
+    hint = f"check that {merged!r} names a commit"
+    return (Background(["for-each-ref", _TAG_FORMAT, "refs/tags"], repo.top, hint),
+            Background(["for-each-ref", "--format=%(refname:strip=2)", f"--merged={merged}",
+                        "refs/tags"], repo.top, hint))
+
+
+def tag_commits(output: str) -> dict[str, str]:
+    """{tag: the commit it names}; an annotated tag's commit is the peeled object."""
     commits = {}
-    for line in outs[0]:
+    for line in output.splitlines():
         name, sha, *peeled = line.split()
-        commits[name] = peeled[0] if peeled else sha  # an annotated tag's commit is the peeled one
-    return commits, [line.split()[0] for line in outs[1] if line.strip()]
+        commits[name] = peeled[0] if peeled else sha
+    return commits
 
 
 def rev_parse(repo: Repo, rev: str) -> str | None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from release_guard.errors import ProjectError
 from release_guard.tree import Tree, read_text
@@ -39,8 +38,7 @@ _VCS_REQUIREMENTS = {
 _HATCH_DEFAULT_PATTERN = r"""(?i)^(__version__|VERSION) *= *(['"])v?(?P<version>.+?)\2"""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a value was read: a project-relative path, a line, and how."""
 
     path: str
@@ -52,16 +50,16 @@ class Source:
         return f"{where} ({self.detail})" if self.detail else where
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     """One place that declares the version."""
 
     version: str
     source: Source
 
 
-@dataclass(frozen=True)
-class ProjectInfo:
+class ProjectInfo(NamedTuple):
+    """What every command believes. NamedTuples here, not dataclasses: see findings.Finding."""
+
     name: str | None
     name_source: Source | None
     version: str | None
@@ -70,7 +68,7 @@ class ProjectInfo:
     vcs_tool: str | None = None
     declarations: tuple[Declaration, ...] = ()
     tree_label: str = "working tree"
-    config_table: Any = field(default=None, compare=False, repr=False)  # [tool.release-guard]
+    config_table: Any = None  # the [tool.release-guard] table, as parsed
 
     @property
     def normalized_name(self) -> str | None:
@@ -83,15 +81,15 @@ class ProjectInfo:
         return self.dynamic == VCS
 
 
-@dataclass
 class _Files:
     """The parsed configuration files of one project state, read once."""
 
-    tree: Tree
-    pyproject_text: str | None = None
-    pyproject: dict[str, Any] = field(default_factory=dict)
-    setup_cfg_text: str | None = None
-    setup_cfg: configparser.ConfigParser | None = None
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.pyproject_text: str | None = None
+        self.pyproject: dict[str, Any] = {}
+        self.setup_cfg_text: str | None = None
+        self.setup_cfg: configparser.ConfigParser | None = None
 
     @classmethod
     def read(cls, tree: Tree) -> _Files:
@@ -476,10 +474,18 @@ def _package_declarations(files: _Files, name: str | None, primary: Declaration)
             text = read_text(files.tree, path)
             if text is None or "__version__" not in text:
                 continue
-            declaration = read_python_version(files.tree, path)
-            if declaration is not None and not declaration.source.detail:
-                found.append(declaration)
+            literals = list(_LITERAL_DUNDER_VERSION.finditer(text))
+            if literals:  # a literal at module level; the last one is what Python keeps
+                last = literals[-1]
+                line = text.count("\n", 0, last.start()) + 1
+                found.append(Declaration(last.group(2), Source(path, line)))
     return found
+
+
+# `__version__ = "1.2.3"` at column 0 (module level), read without parsing the module: only
+# literals must agree, and the AST would cost this hook 3 ms per run.
+_LITERAL_DUNDER_VERSION = re.compile(
+    r"""^__version__\s*(?::\s*str\s*)?=\s*(['"])([^'"\n]+)\1\s*(?:#.*)?$""", re.MULTILINE)
 
 
 _VERSION_LINE = re.compile(

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
@@ -65,7 +65,7 @@ def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config
 def _choose_project(repo: git.Repo, cfg: config_mod.Config, readings: Sequence[Reading],
                     sha: str) -> tuple[git.Repo, ProjectInfo, Reading] | None:
     """The project a tag belongs to: by the tag's name part when the format has `{name}`."""
-    candidates = [replace(repo, prefix=repo.prefix + p.strip("/") + "/") for p in cfg.projects] or [repo]
+    candidates = [repo._replace(prefix=repo.prefix + p.strip("/") + "/") for p in cfg.projects] or [repo]
     for candidate in candidates:
         try:
             info = read_project(GitTree(candidate, sha))
