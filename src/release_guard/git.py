@@ -150,6 +150,19 @@ def resolve_commit(repo: Repo, rev: str) -> str:
     return sha
 
 
+def peel_commits(repo: Repo, revs: Sequence[str]) -> dict[str, str | None]:
+    """{rev: the commit it names, or None}, for many revisions in one git process."""
+    specs = [f"{rev}^{{commit}}" for rev in revs if "\n" not in rev]
+    proc = subprocess.run(["git", "cat-file", "--batch-check"], cwd=repo.top, input="\n".join(specs) + "\n",
+                          capture_output=True, text=True, env=_env(), check=False)
+    found: dict[str, str | None] = dict.fromkeys(revs)
+    answers = proc.stdout.splitlines()  # one line a spec, in order; fewer if git failed
+    for rev, line in zip([r for r in revs if "\n" not in r], answers, strict=False):
+        parts = line.split()
+        found[rev] = parts[0] if len(parts) == 3 and parts[1] == "commit" else None
+    return found
+
+
 def merge_base(repo: Repo, a: str, b: str = "HEAD") -> str:
     proc = run(["merge-base", a, b], repo.top, check=False)
     if proc.returncode != 0:

@@ -21,7 +21,7 @@ from release_guard import git
 from release_guard.checks import tags as tchecks
 from release_guard.checks.version import split_tags
 from release_guard.cli import emit, overrides
-from release_guard.errors import IndexError_, ProjectError
+from release_guard.errors import GitError, IndexError_, ProjectError
 from release_guard.findings import Finding
 from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import GitTree, WorkTree, read_text
@@ -62,37 +62,60 @@ def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config
     return config_mod.load(table, os.environ, overrides(args), where)
 
 
-def _choose_project(repo: git.Repo, cfg: config_mod.Config, readings: Sequence[Reading],
-                    sha: str) -> tuple[git.Repo, ProjectInfo, Reading] | None:
-    """The project a tag belongs to: by the tag's name part when the format has `{name}`."""
-    candidates = [repo._replace(prefix=repo.prefix + p.strip("/") + "/") for p in cfg.projects] or [repo]
-    for candidate in candidates:
-        try:
-            info = read_project(GitTree(candidate, sha))
-        except ProjectError:
-            if len(candidates) == 1:
-                raise
-            continue
-        for reading in readings:
-            if reading[0] is None or (info.name and _same(reading[0], info.name)):
-                return candidate, info, reading
-    return None
+class _Projects:
+    """Each project read once per commit, through one `git cat-file` process."""
+
+    def __init__(self, repo: git.Repo, cfg: config_mod.Config) -> None:
+        self.reader = git.BlobReader(repo.top)
+        self.candidates = [repo._replace(prefix=repo.prefix + p.strip("/") + "/")
+                           for p in cfg.projects] or [repo]
+        self._seen: dict[tuple[str, str], ProjectInfo | ProjectError] = {}
+
+    def info(self, candidate: git.Repo, sha: str) -> ProjectInfo | ProjectError:
+        key = (candidate.prefix, sha)
+        if key not in self._seen:
+            try:
+                self._seen[key] = read_project(GitTree(candidate, sha, self.reader))
+            except ProjectError as exc:
+                self._seen[key] = exc
+        return self._seen[key]
+
+    def choose(self, readings: Sequence[Reading], sha: str) -> tuple[git.Repo, ProjectInfo, Reading] | None:
+        """The project a tag belongs to: by the tag's name part when the format has `{name}`."""
+        for candidate in self.candidates:
+            info = self.info(candidate, sha)
+            if isinstance(info, ProjectError):
+                if len(self.candidates) == 1:
+                    raise info
+                continue
+            for reading in readings:
+                if reading[0] is None or (info.name and _same(reading[0], info.name)):
+                    return candidate, info, reading
+        return None
 
 
 def _same(a: str, b: str) -> bool:
     return canonicalize_name(a) == canonicalize_name(b)
 
 
-def _commit_of(repo: git.Repo, request: TagRequest) -> tuple[str, Finding | None]:
-    if request.sha and request.sha.strip("0"):
-        return git.resolve_commit(repo, request.sha), None
-    sha = git.rev_parse(repo, f"refs/tags/{request.tag}")
-    if sha is not None:
-        return sha, None
-    head = git.resolve_commit(repo, "HEAD")
-    note = Finding("RG205", f"tag {request.tag} does not exist yet: checked the project at HEAD",
-                   hint=f"create it with `git tag {request.tag}` once this passes", severity="info")
-    return head, note
+def _commits(repo: git.Repo, requests: Sequence[TagRequest]) -> list[tuple[str, Finding | None]]:
+    """Each request's commit (one git process for all); a tag not made yet means HEAD."""
+    revs = [r.sha if r.sha and r.sha.strip("0") else f"refs/tags/{r.tag}" for r in requests]
+    peeled = git.peel_commits(repo, [*revs, "HEAD"])
+    found: list[tuple[str, Finding | None]] = []
+    for request, rev in zip(requests, revs, strict=True):
+        sha = peeled[rev]
+        if sha is not None:
+            found.append((sha, None))
+        elif rev != f"refs/tags/{request.tag}":
+            raise GitError(f"{rev!r} (pushed as {request.tag}) is not a commit in {repo.top}",
+                           hint="fetch or create it, then push again")
+        else:
+            note = Finding("RG205", f"tag {request.tag} does not exist yet: checked the project at HEAD",
+                           hint=f"create it with `git tag {request.tag}` once this passes", severity="info")
+            found.append((git.resolve_commit(repo, "HEAD") if peeled["HEAD"] is None else peeled["HEAD"],
+                          note))
+    return found
 
 
 @dataclass(frozen=True)
@@ -103,15 +126,26 @@ class _Pending:
 
 def gather(repo: git.Repo, cfg: config_mod.Config, requests: Sequence[TagRequest],
            project_dir: str) -> tuple[list[_Pending], list[Finding]]:
-    pending, notes = [], []
-    for request in requests:
-        readings = split_tags(request.tag, cfg.tag_format)
-        if not readings:
-            notes.append(tchecks.skipped(request.tag, cfg.tag_format))
-            continue
-        sha, note = _commit_of(repo, request)
+    pending: list[_Pending] = []
+    notes: list[Finding] = []
+    projects = _Projects(repo, cfg)
+    matching = [(r, split_tags(r.tag, cfg.tag_format)) for r in requests]
+    notes += [tchecks.skipped(r.tag, cfg.tag_format) for r, readings in matching if not readings]
+    matching = [(r, readings) for r, readings in matching if readings]
+    commits = _commits(repo, [r for r, _ in matching])
+    try:
+        _gather_each(projects, matching, commits, project_dir, repo, pending, notes)
+    finally:
+        projects.reader.close()
+    return pending, notes
+
+
+def _gather_each(projects: _Projects, matching: Sequence[tuple[TagRequest, list[Reading]]],
+                 commits: Sequence[tuple[str, Finding | None]], project_dir: str, repo: git.Repo,
+                 pending: list[_Pending], notes: list[Finding]) -> None:
+    for (request, readings), (sha, note) in zip(matching, commits, strict=True):
         notes += [note] if note else []
-        chosen = _choose_project(repo, cfg, readings, sha)
+        chosen = projects.choose(readings, sha)
         if chosen is None:
             notes.append(tchecks.other_project(request.tag))
             continue
@@ -123,7 +157,6 @@ def gather(repo: git.Repo, cfg: config_mod.Config, requests: Sequence[TagRequest
         line = source.line if source and info.version else None
         facts = tchecks.TagFacts(request.tag, tag_version, info.name, info.version, where, line)
         pending.append(_Pending(facts, info.name or name_part))
-    return pending, notes
 
 
 def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argparse.Namespace,
@@ -135,7 +168,7 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
     timeouts = index.Timeouts(connect=args.timeout, read=args.timeout)
     try:
-        pages = index.fetch_projects(target, names, timeouts=timeouts)
+        pages = index.fetch_projects(target, names, timeouts=timeouts, max_workers=32)
     except IndexError_ as exc:
         if not _allow_offline(args):
             raise
