@@ -579,7 +579,9 @@ def test_base_greater_version_passes(repo: GitRepo, cli: Any, source: VersionSou
 
 
 @by_state
-def test_base_compares_with_the_merge_base_not_the_tip(repo: GitRepo, cli: Any, state: str) -> None:
+def test_base_compares_with_the_version_at_ref_not_the_merge_base(repo: GitRepo, cli: Any,
+                                                                  state: str) -> None:
+    """Issue: the version must be greater than the version *at REF* (main moved on to 1.2.0)."""
     pep621 = SOURCES[0]
     feature_branch(repo, pep621, "1.0.0")
     write_project(repo, pep621, "1.1.0")
@@ -591,7 +593,9 @@ def test_base_compares_with_the_merge_base_not_the_tip(repo: GitRepo, cli: Any, 
     repo.commit("main at 1.2.0")
     repo.git("checkout", "-q", "feature")
     repo.git("stash", "pop", "-q")
-    assert_outcome(check(repo, cli, state, "--base", "main"), pep621)
+    assert_outcome(check(repo, cli, state, "--base", "main"), pep621,
+                   "pyproject.toml:3: RG107 version 1.1.0 is lower than 1.2.0 on main, but release files "
+                   "changed since then (pyproject.toml, src/demo/core.py)")
 
 
 @by_state
@@ -930,9 +934,10 @@ def stage_junk(repo: GitRepo) -> None:
     repo.stage()
 
 
-def test_pre_push_unbumped_release_change_is_rg107_against_the_remote(
+def test_pre_push_unbumped_change_after_a_release_is_rg106(
         pushed: tuple[GitRepo, str], cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     repo, remote_sha = pushed
+    repo.tag("v1.0.0", rev=remote_sha)
     change_code(repo)
     repo.commit("fix")
     change_docs(repo)
@@ -941,8 +946,21 @@ def test_pre_push_unbumped_release_change_is_rg107_against_the_remote(
     pre_push(monkeypatch, remote_sha, head)
     result = cli("check-version", cwd=repo.path)
     assert (result.code, finding_lines(result.out)) == (1, [
-        "pyproject.toml:3: RG107 version 1.0.0 is equal to 1.0.0 on the remote (refs/heads/main), but "
-        "release files changed since then (src/demo/core.py)"])
+        "pyproject.toml:3: RG106 1.0.0 is already released (tag v1.0.0), but release files change "
+        "(src/demo/core.py); bump the version"])
+
+
+@pytest.mark.parametrize("policy", ["on-change", "on-release"])
+def test_pre_push_of_unreleased_work_needs_no_bump(pushed: tuple[GitRepo, str], cli: Any,
+                                                   monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
+    """Pushing code twice between releases is normal work: no bump is owed to the remote."""
+    repo, remote_sha = pushed
+    change_code(repo)
+    head = repo.commit("feature work")
+    pre_push(monkeypatch, remote_sha, head)
+    monkeypatch.setenv("RELEASE_GUARD_BUMP_POLICY", policy)
+    result = cli("check-version", cwd=repo.path)
+    assert (result.code, finding_lines(result.out)) == (0, [])
 
 
 @pytest.mark.parametrize("order", ["bump-first", "bump-last"])
@@ -972,6 +990,7 @@ def test_pre_push_checks_to_ref_not_head(pushed: tuple[GitRepo, str], cli: Any,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """`git push origin feature` from main: the pushed branch's tip is checked."""
     repo, remote_sha = pushed
+    repo.tag("v1.0.0", rev=remote_sha)
     repo.git("checkout", "-q", "-b", "feature")
     change_code(repo)
     feature = repo.commit("unbumped")
@@ -981,7 +1000,7 @@ def test_pre_push_checks_to_ref_not_head(pushed: tuple[GitRepo, str], cli: Any,
     pre_push(monkeypatch, remote_sha, feature, "refs/heads/feature")
     result = cli("check-version", cwd=repo.path)
     assert result.code == 1
-    assert finding_lines(result.out)[0].startswith("pyproject.toml:3: RG107 version 1.0.0 is equal to 1.0.0")
+    assert finding_lines(result.out)[0].startswith("pyproject.toml:3: RG106 1.0.0 is already released")
 
 
 def test_pre_push_to_ref_may_be_an_annotated_tag_object(pushed: tuple[GitRepo, str], cli: Any,

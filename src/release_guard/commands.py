@@ -25,6 +25,7 @@ class State(NamedTuple):
     rev: str = ""  # the commit, for kind "rev"
     base: str | None = None  # --base, or the remote's old commit at the pre-push stage
     base_label: str = ""
+    compare_base: bool = True  # RG107: only for --base; a push checks its range with RG106
 
 
 def _display(project_dir: str, path: str) -> str:
@@ -111,9 +112,11 @@ def _state(args: argparse.Namespace, repo: git.Repo) -> State:
         return State("rev", git.resolve_commit(repo, args.ref), args.base, args.base or "")
     to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
     if to_ref and from_ref:  # pre-commit's pre-push stage: the pushed range
-        base = args.base or (from_ref if from_ref.strip("0") else None)
-        label = args.base or f"the remote ({environ.get('PRE_COMMIT_REMOTE_BRANCH') or from_ref[:12]})"
-        return State("rev", git.resolve_commit(repo, to_ref), base, label)
+        if args.base:
+            return State("rev", git.resolve_commit(repo, to_ref), args.base, args.base)
+        base = from_ref if from_ref.strip("0") else None
+        label = f"the remote ({environ.get('PRE_COMMIT_REMOTE_BRANCH') or from_ref[:12]})"
+        return State("rev", git.resolve_commit(repo, to_ref), base, label, compare_base=False)
     if environ.get("PRE_COMMIT_REMOTE_NAME"):
         git.require_commits(repo)
         return State("rev", git.resolve_commit(repo, "HEAD"), args.base, args.base or "")
@@ -151,17 +154,20 @@ class _GitFacts(NamedTuple):
     every_tag: git.Background | None
     reachable_tags: git.Background | None
     changed: git.Background
-    since: str | None  # the merge-base with --base (or the pre-push base)
+    since: str | None  # the merge-base with the base: release files changed since then
+    base_commit: str | None  # the base itself, whose version RG107 compares with
 
     @classmethod
     def start(cls, repo: git.Repo, state: State) -> _GitFacts:
         head = state.rev or "HEAD"
-        since = git.merge_base(repo, git.resolve_commit(repo, state.base), head) if state.base else None
+        base_commit = git.resolve_commit(repo, state.base) if state.base else None
+        since = git.merge_base(repo, base_commit, head) if base_commit else None
         every, reachable = git.start_tags(repo, head) if repo.has_commits else (None, None)
         changed = git.start_changed_files(repo, state.rev or state.kind, since)
-        return cls(every, reachable, changed, since)
+        return cls(every, reachable, changed, since, base_commit)
 
-    def discard(self) -> None:
+    def wait(self) -> None:
+        """Reap every process, whether or not its output was read."""
         for proc in (self.every_tag, self.reachable_tags, self.changed):
             if proc is not None:
                 proc.wait()
@@ -183,7 +189,7 @@ def cmd_check_version(args: argparse.Namespace) -> int:
                               _display(args.project, "pyproject.toml"))
         findings = check_version_findings(args, repo, state, tree, info, cfg, started)
     finally:
-        started.discard()
+        started.wait()
     if info.version is None:
         ok = f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
     else:
@@ -217,8 +223,9 @@ def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: Stat
         earlier = [t for t, commit in all_tags.items() if not state.rev or commit != state.rev]
         released = vchecks.tag_versions(earlier, cfg.tag_format, info.name)
         findings += vchecks.bumped_since_release(version, released, changed, where, line)
-    if since:
-        base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None, since)
+    if started.base_commit and state.compare_base:
+        base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None,
+                                     started.base_commit)
         findings += vchecks.greater_than_base(version, base_version, state.base_label, changed,
                                               where, line)
     return findings
