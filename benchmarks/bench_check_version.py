@@ -25,88 +25,44 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NoReturn
+
+from _timing import (
+    Command,
+    OtherLoad,
+    Verdict,
+    bench_env,
+    bench_parser,
+    command_json,
+    fail,
+    git,
+    json_head,
+    machine,
+    measured_source,
+    parse_checked,
+    print_header,
+    print_other_load,
+    print_table,
+    scratch_dir,
+    time_round_robin,
+    venv_tool,
+)
 
 COMMITS = 500
 TAGS = 50
 HEAD_VERSION = "0.0.51"
 BUDGET_VS_PYTHON = 3.0
 BUDGET_VS_PEER = 0.7
-OTHER_LOAD_WARNING = 0.05  # share of the machine's CPU used by other processes while timing
 EPOCH = 1_700_000_000  # fixed commit dates: the repository is identical from run to run
 
 IDENTITY = "Bench <bench@example.invalid>"
-
-
-@dataclass
-class Command:
-    key: str
-    label: str
-    argv: list[str]
-    stdin: bytes | None = None
-    samples: list[float] = field(default_factory=list)  # wall seconds
-    cpu: list[float] = field(default_factory=list)  # user + system seconds, with waited-for children
-    failures: int = 0
-
-
-# --------------------------------------------------------------------------- the environment
-
-
-def fail(message: str) -> NoReturn:
-    """Stop: the benchmark cannot run (exit 2, as documented)."""
-    sys.stderr.write(f"bench: {message}\n")
-    raise SystemExit(2)
-
-
-def bench_env(home: Path) -> dict[str, str]:
-    """The caller's environment without what would change what git or release-guard do.
-
-    No pre-commit, release-guard or git variables, no system or user git config: the
-    figures must not depend on who runs the benchmark.
-    """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "PYTHON"))
-           and k not in ("CI", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR", "VIRTUAL_ENV")}
-    env.update({
-        "HOME": str(home),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "LC_ALL": "C",
-    })
-    return env
-
-
-def venv_tool(name: str) -> str:
-    """The console script next to this interpreter (the venv's bin), else on PATH."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        fail(f"`{name}` is not installed next to {sys.executable} nor on PATH; "
-             f"run this script with the venv's python (e.g. /work/venv/bin/python)")
-    return found
-
-
-def git(repo: Path, env: dict[str, str], *args: str, stdin: bytes | None = None) -> str:
-    proc = subprocess.run(["git", *args], cwd=repo, env=env, input=stdin, capture_output=True,
-                          check=False)
-    if proc.returncode != 0:
-        fail(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}")
-    return proc.stdout.decode()
 
 
 # --------------------------------------------------------------------------- the sample repository
@@ -229,111 +185,6 @@ def verify(label: str, argv: Sequence[str], repo: Path, env: dict[str, str],
              f"exit {proc.returncode} (expected 0{expected})\n"
              f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}")
     return proc.stdout.strip()
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def time_round_robin(commands: list[Command], repo: Path, env: dict[str, str], runs: int,
-                     warmup: int) -> None:
-    """Each round runs every command once; the start rotates so no command always follows
-    the same neighbour. The first `warmup` rounds are discarded.
-
-    Wall time is the budget's measure. CPU time (the child's user + system time, plus that
-    of the git processes it waited for) is reported beside it: it hardly moves when other
-    work shares the machine, where wall time does.
-    """
-    for round_no in range(warmup + runs):
-        shift = round_no % len(commands)
-        for cmd in commands[shift:] + commands[:shift]:
-            cpu_before = _children_cpu()
-            start = time.perf_counter()
-            proc = subprocess.run(cmd.argv, cwd=repo, env=env, input=cmd.stdin,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            elapsed = time.perf_counter() - start
-            if round_no >= warmup:
-                cmd.samples.append(elapsed)
-                cmd.cpu.append(_children_cpu() - cpu_before)
-                cmd.failures += proc.returncode != 0
-
-
-def summary(samples: Sequence[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples)
-    if len(ms) >= 2:
-        deciles = statistics.quantiles(ms, n=10, method="inclusive")
-        p10, p90 = deciles[0], deciles[-1]
-    else:
-        p10 = p90 = ms[0]
-    return {"median_ms": statistics.median(ms), "p10_ms": p10, "p90_ms": p90, "min_ms": ms[0]}
-
-
-def machine() -> dict[str, object]:
-    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True,
-                                 check=False).stdout.strip()
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation(), "platform": platform.platform(),
-            "git": git_version, "executable": sys.executable, "load_average": load_average()}
-
-
-def _machine_busy_seconds() -> float | None:
-    """CPU seconds the whole machine has spent busy since boot (Linux /proc/stat), else None."""
-    try:
-        with Path("/proc/stat").open() as stat:
-            fields = [int(x) for x in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    return _children_cpu() + me.ru_utime + me.ru_stime
-
-
-class OtherLoad:
-    """How much of the machine other processes used while the benchmark ran: the machine's
-    busy CPU time less this process's and its children's, over wall time x CPUs."""
-
-    def __enter__(self) -> OtherLoad:
-        self.busy, self.own, self.wall = _machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter()
-        self.share: float | None = None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        busy = _machine_busy_seconds()
-        if busy is None or self.busy is None:
-            return
-        other = (busy - self.busy) - (_own_cpu_seconds() - self.own)
-        self.share = max(0.0, other) / ((time.perf_counter() - self.wall) * (os.cpu_count() or 1))
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover - not on Linux/macOS
-        return None
-
-
-def measured_source() -> dict[str, object]:
-    """Which release_guard was timed: the imported package's file, its checkout's commit and
-    whether that checkout's src/ has uncommitted changes (an editable install times them)."""
-    proc = subprocess.run([sys.executable, "-c", "import release_guard; print(release_guard.__file__)"],
-                          capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return {"package": None}
-    package = Path(proc.stdout.strip()).parent
-    info: dict[str, object] = {"package": str(package), "commit": None, "uncommitted_src_changes": None}
-    head = subprocess.run(["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True, check=False)
-    if head.returncode == 0:
-        status = subprocess.run(["git", "-C", str(package), "status", "--porcelain", "--", "."],
-                                capture_output=True, text=True, check=False)
-        info["commit"] = head.stdout.strip()
-        info["uncommitted_src_changes"] = len(status.stdout.splitlines())
-    return info
 
 
 # --------------------------------------------------------------------------- --profile
@@ -467,26 +318,6 @@ def main_commands(only: Sequence[str] | None) -> list[Command]:
     return [c for c in commands if not only or c.key in only]
 
 
-def print_table(commands: list[Command], title: str) -> None:
-    width = max(len(c.label) for c in commands)
-    print(f"\n{title}")
-    print(f"{'':<{width}}  {'wall ms':-^34}  {'cpu ms':>7}")
-    print(f"{'command':<{width}}  {'median':>7}  {'p10':>7}  {'p90':>7}  {'min':>7}  {'median':>7}")
-    for c in commands:
-        s = summary(c.samples)
-        fail = f"   {c.failures} non-zero exits!" if c.failures else ""
-        print(f"{c.label:<{width}}  {s['median_ms']:7.1f}  {s['p10_ms']:7.1f}  {s['p90_ms']:7.1f}"
-              f"  {s['min_ms']:7.1f}  {statistics.median(c.cpu) * 1000:7.1f}{fail}")
-
-
-@dataclass
-class Verdict:
-    ratio: str
-    value: float
-    budget: float
-    holds: bool
-
-
 def verdicts(by_key: dict[str, Command]) -> list[Verdict]:
     rg = by_key.get("release-guard")
     if rg is None:
@@ -497,18 +328,12 @@ def verdicts(by_key: dict[str, Command]) -> list[Verdict]:
                               ("peer", BUDGET_VS_PEER, "release-guard / check-bump toml")):
         if key in by_key:
             ratio = rg_median / statistics.median(by_key[key].samples)
-            out.append(Verdict(name, round(ratio, 3), budget, ratio <= budget))
+            out.append(Verdict(name, round(ratio, 3), budget, "x", ratio <= budget))
     return out
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=30, help="timed rounds (default 30)")
-    parser.add_argument("--warmup", type=int, default=3, help="discarded rounds first (default 3)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
-    parser.add_argument("--only", action="append", choices=("python", "floor", "release-guard", "peer"),
-                        help="time only this command (repeatable); e.g. --only release-guard")
+    parser = bench_parser(__doc__, 30, ("python", "floor", "release-guard", "peer"), "--only release-guard")
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing: `python -X importtime -m release_guard check-version` "
                         "once in the sample repository, top 15 imports by cumulative time")
@@ -516,23 +341,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="instead of the budget run: time each git call release-guard makes and "
                         "its imports, round-robin, --runs rounds")
     parser.add_argument("--keep", action="store_true", help="keep the sample repository and print its path")
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.warmup < 0:
-        parser.error("--runs must be >= 1 and --warmup >= 0")
-    return args
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="rg-bench-"))
-    try:
+    with scratch_dir("rg-bench-", args.keep, lambda tmp: f"sample repository kept: {tmp / 'sample'}  "
+                     f"(HOME for git: {tmp / 'home'})") as tmp:
         return run(args, tmp)
-    finally:
-        if args.keep:
-            print(f"\nsample repository kept: {tmp / 'sample'}  (HOME for git: {tmp / 'home'})",
-                  file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
@@ -573,35 +389,24 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
                           expect_stdout=HEAD_VERSION)
     source = measured_source()
     with OtherLoad() as other_load:
-        time_round_robin(commands, repo, env, args.runs, args.warmup)
-    m = machine()
-    m["other_load_while_timing"] = None if other_load.share is None else round(other_load.share, 3)
+        time_round_robin(commands, env, args.runs, args.warmup, cwd=repo)
+    m = machine(other_load)
     by_key = {c.key: c for c in commands}
     results = verdicts(by_key)
 
     if args.json:
         print(json.dumps({
-            "benchmark": "release-guard check-version" + (" (breakdown)" if args.breakdown else ""),
-            "date": time.strftime("%Y-%m-%d"),
-            "runs": args.runs, "warmup": args.warmup,
-            "machine": m, "release_guard": source, "repository": asdict(repo_facts),
+            **json_head("release-guard check-version" + (" (breakdown)" if args.breakdown else ""),
+                        args, m, source),
+            "repository": asdict(repo_facts),
             "verified": {"release-guard": rg_out, **({"check-bump toml": peer_out} if peer_out else {})},
-            "commands": {c.key: {"label": c.label, "argv": c.argv, "failures": c.failures,
-                                 **{k: round(v, 2) for k, v in summary(c.samples).items()},
-                                 "cpu_median_ms": round(statistics.median(c.cpu) * 1000, 2),
-                                 "samples_ms": [round(s * 1000, 2) for s in c.samples],
-                                 "cpu_samples_ms": [round(s * 1000, 2) for s in c.cpu]}
-                         for c in commands},
-            "budgets": [asdict(v) for v in results],
+            "commands": {c.key: command_json(c) for c in commands},
+            "budgets": [{"ratio": v.name, "value": v.value, "budget": v.budget, "holds": v.holds}
+                        for v in results],
         }, indent=2))
         return 0
 
-    print(f"release-guard check-version benchmark: {args.runs} rounds (+{args.warmup} warm-up), "
-          f"round-robin, {time.strftime('%Y-%m-%d')}")
-    print(f"machine: {m['cpus']} CPUs, Python {m['python']}, {m['git']}, {m['platform']}")
-    print(f"release_guard: {source.get('package')} at commit {source.get('commit')}"
-          + (f" + {source['uncommitted_src_changes']} uncommitted change(s)"
-             if source.get("uncommitted_src_changes") else ""))
+    print_header("release-guard check-version", args, m, source)
     print(f"sample repository: {repo_facts.commits} commits, {repo_facts.tags} tags "
           f"({repo_facts.annotated_tags} annotated), HEAD {repo_facts.head!r}, staged: "
           f"{', '.join(repo_facts.staged)}; built in {build_s:.2f} s")
@@ -617,11 +422,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         print()
         for v in results:
             verdict = "PASS" if v.holds else "FAIL"
-            print(f"{v.ratio:<32} {v.value:.2f}x   budget <= {v.budget:.1f}x   {verdict}")
-    if other_load.share is not None:
-        print(f"\nother processes used {100 * other_load.share:.0f}% of the machine's CPU while timing"
-              + ("" if other_load.share <= OTHER_LOAD_WARNING else
-                 ": the figures are inflated and noisy; re-run when the machine is idle"))
+            print(f"{v.name:<32} {v.value:.2f}x   budget <= {v.budget:.1f}x   {verdict}")
+    print_other_load(other_load)
     return 0
 
 

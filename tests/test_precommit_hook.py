@@ -200,8 +200,8 @@ def test_installed_pre_push_blocks_an_unbumped_range(with_remote: GitRepo) -> No
     proc = run(repo.path, "git", "push", "origin", "main")
     assert proc.returncode != 0, output(proc)
     lines = output(proc).splitlines()
-    assert ("pyproject.toml:3: RG107 version 1.2.0 is equal to 1.2.0 on the remote (refs/heads/main), "
-            "but release files changed since then (src/demo/core.py)") in lines
+    assert ("pyproject.toml:3: RG106 1.2.0 is already released (tag v1.2.0), but release files change "
+            "(src/demo/core.py); bump the version") in lines
     assert remote_main(repo) == before
     write_version(repo, "1.2.1")
     repo.commit("bump")
