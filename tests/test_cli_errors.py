@@ -162,7 +162,7 @@ def test_check_version_ref_head_without_commits(repo: GitRepo, cli: Any) -> None
     for command in ("check-version", "version"):
         line = assert_one_line_error(cli(command, "--ref", "HEAD", cwd=repo.path))
         assert line == (f"{PREFIX}{repo.path} has no commits yet (hint: make a first commit (git commit), "
-                        "or read the working tree with --worktree)")
+                        "or read the files on disk with --worktree)")
 
 
 @pytest.fixture
@@ -243,7 +243,7 @@ def test_config_error_in_subdirectory_names_the_file(repo: GitRepo, cli: Any) ->
 def test_bad_tag_format_flag(repo: GitRepo, cli: Any) -> None:
     committed(repo, STATIC)
     assert_one_line_error(cli("check-version", "--ref", "HEAD", "--tag-format", "release", cwd=repo.path),
-                          "tag-format 'release' has no {version} placeholder")
+                          "tag-format 'release' needs exactly one {version}")
 
 
 # --- the command line itself ------------------------------------------------------------
@@ -301,3 +301,66 @@ def test_console_script_prints_no_traceback(tmp_path: Path, args: tuple[str, ...
     assert line.startswith(PREFIX)
     assert fragment in line
     assert "(hint: " in line
+
+
+# --- found in review: each of these once crashed or misled --------------------------------
+
+
+def test_a_bug_is_one_line_and_exit_2_not_1(repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 1 means "a check failed": an unexpected exception must never look like one."""
+    from release_guard import commands
+
+    committed(repo, STATIC)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("token pypi-SECRET must not be printed")
+
+    monkeypatch.setattr(commands, "read_project", broken)
+    result = cli("check-version", cwd=repo.path)
+    assert_one_line_error(result, f"{PREFIX}internal error: RuntimeError at test_cli_errors.py:")
+    assert "RELEASE_GUARD_DEBUG=1" in result.err
+    assert "SECRET" not in result.err
+
+
+def test_non_utf8_file_name_in_the_commit(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC)
+    repo.tag("v1.0.0")
+    (repo.path / "src").mkdir()
+    (repo.path / os.fsdecode(b"src/caf\xe9.py")).write_text("x = 1\n")
+    repo.stage()
+    result = cli("check-version", cwd=repo.path)
+    assert result.code == 1, result
+    assert result.out.startswith("pyproject.toml:3: RG106 1.0.0 is already released (tag v1.0.0)")
+
+
+def test_project_option_naming_a_file(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    for command in ("check-version", "check-tag", "install-hook"):
+        assert_one_line_error(cli(command, "-C", str(tmp_path / "file.txt"), cwd=tmp_path),
+                              "file.txt: no such directory")
+
+
+@pytest.mark.parametrize("tag_format", ["{version}-{version}", "{name}{name}-{version}", "v{version}{x}"])
+def test_tag_format_with_repeated_or_unknown_placeholders(repo: GitRepo, cli: Any, tag_format: str) -> None:
+    committed(repo, STATIC)
+    result = cli("check-version", "--tag-format", tag_format, cwd=repo.path)
+    assert_one_line_error(result, "needs exactly one {version}, at most one {name}")
+
+
+def test_hooks_path_pointing_at_a_file(repo: GitRepo, cli: Any) -> None:
+    committed(repo, STATIC)
+    repo.write("not-a-folder", "x")
+    repo.git("config", "core.hooksPath", "not-a-folder")
+    assert_one_line_error(cli("install-hook", cwd=repo.path), "not-a-folder",
+                          "hint: check core.hooksPath")
+
+
+def test_bare_repository_is_named_as_such(tmp_path: Path, cli: Any) -> None:
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    assert_one_line_error(cli("check-version", cwd=bare), "is a bare repository")
+
+
+def test_deeply_nested_toml(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "pyproject.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert_one_line_error(cli("version", cwd=tmp_path), "nested too deeply")

@@ -126,7 +126,8 @@ def test_bad_bump_policy_from_each_layer() -> None:
 def test_tag_format_without_version(tag_format: str) -> None:
     with pytest.raises(ConfigError) as info:
         config.load({"tag-format": tag_format}, {})
-    assert info.value.message == f"pyproject.toml: tag-format {tag_format!r} has no {{version}} placeholder"
+    assert info.value.message == (f"pyproject.toml: tag-format {tag_format!r} needs exactly one {{version}}, "
+                                  "at most one {name}, and no other placeholder")
     assert "v{version}" in info.value.hint
 
 

@@ -488,7 +488,11 @@ def test_sanitize_and_display_urls() -> None:
         "https://h.example.invalid/simple/"
     )
     assert sanitize_url(f"{USERNAME}:{PASSWORD}@h/x") == "h/x"
-    assert sanitize_url("http://h/a@b") == "http://h/a@b"
+    # a raw secret may hold "/" or "@": everything up to the last "@" goes, even at a cost
+    assert sanitize_url("https://__token__:pypi-Ag/5vc@upload.example.invalid/legacy/") == (
+        "https://upload.example.invalid/legacy/")
+    assert sanitize_url("http://u:p@s@h/x") == "http://h/x"
+    assert sanitize_url("http://h/a@b") == "http://b"  # shortened, never a secret shown
     repo = Repository(None, "http://h/", f"http://u:{PASSWORD}@h/simple/", "u", PASSWORD)
     assert repo.display_url() == "http://h/simple/"
     assert PASSWORD not in repr(repo)
@@ -513,3 +517,20 @@ def test_importing_the_module_stays_cheap() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_default_targets_come_from_twine_without_importing_it() -> None:
+    """twine.utils brings requests (~90 ms): its constants are read from its source instead."""
+    code = (
+        "import sys\n"
+        "from release_guard import index\n"
+        "repo = index.resolve_repository(environ={})\n"
+        "test = index.resolve_repository('testpypi', environ={})\n"
+        "print(repo.upload_url, test.upload_url, 'twine' in sys.modules, 'requests' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("TWINE_")})
+    import twine.utils
+
+    assert proc.stdout.split() == [twine.utils.DEFAULT_REPOSITORY, twine.utils.TEST_REPOSITORY,
+                                   "False", "False"]

@@ -145,7 +145,7 @@ CASES: dict[str, Case] = {
     "setup-py-literal": Case(
         lambda v: {"setup.py": f'from setuptools import setup\n\nsetup(\n    name="setup-py-demo",\n'
                                f'    version="{v}",\n)\n'},
-        None, None, "setup.py", 5, None),
+        "setup-py-demo", ("setup.py", 4), "setup.py", 5, None),
     "computed-format-tuple": Case(
         lambda v: {"pyproject.toml": dynamic(SETUPTOOLS, "computed-demo", '[tool.setuptools.dynamic]\n'
                                              'version = {attr = "computed_demo.__version__"}\n'),

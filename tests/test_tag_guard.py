@@ -672,10 +672,52 @@ def test_allow_offline_from_the_environment(repo: GitRepo, cli: Cli,
     assert lines(result)[0].startswith("RG204 warning: could not reach ")
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
 def test_timeout_must_be_positive(repo: GitRepo, cli: Cli, value: str) -> None:
     release(repo, "1.2", "v1.2")
     result = cli("check-tag", "v1.2", "--timeout", value, cwd=repo.path)
     assert (result.code, result.out) == (2, "")
     assert result.err.count("\n") == 1
-    assert "is not a positive number of seconds (hint: see `release-guard check-tag --help`)" in result.err
+    assert result.err == (f"release-guard: error: check-tag: argument --timeout: {value!r} is not a positive "
+                          "number of seconds (up to 3600) (hint: see `release-guard check-tag --help`)\n")
+
+
+# --- which index, and which project --------------------------------------------------------
+
+
+def test_twine_repository_environment_is_honoured(repo: GitRepo, cli: Cli, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """TWINE_REPOSITORY beats the file's default (pypi), as it does for twine itself."""
+    release(repo, "1.2", "v1.2")
+    port = free_port()
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(f"[distutils]\nindex-servers =\n    local\n\n[local]\n"
+                      f"repository = http://127.0.0.1:{port}/\n")
+    monkeypatch.setenv("TWINE_REPOSITORY", "local")
+    result = cli("check-tag", "v1.2", "--config-file", str(pypirc), cwd=repo.path)
+    assert result.code == 2, result
+    assert f"could not reach http://127.0.0.1:{port}/simple/demo-pkg/" in result.err
+    monkeypatch.setenv("RELEASE_GUARD_REPOSITORY", f"http://127.0.0.1:{port + 1}/")
+    result = cli("check-tag", "v1.2", "--config-file", str(pypirc), cwd=repo.path)
+    assert f"could not reach http://127.0.0.1:{port + 1}/simple/demo-pkg/" in result.err
+
+
+def test_setup_py_name_is_asked_of_the_index(repo: GitRepo, cli: Cli) -> None:
+    repo.write("setup.py", 'from setuptools import setup\n\nsetup(name="demo_pkg", version="1.0")\n')
+    repo.commit("setup.py only")
+    repo.tag("v1.0")
+    url = closed_port_url()
+    result = cli("check-tag", "v1.0", "--repository-url", url, cwd=repo.path)
+    assert result.code == 2, result  # the index was asked (and is down), not skipped
+    assert "simple/demo-pkg/" in result.err
+
+
+def test_a_project_without_a_readable_name_is_an_error(repo: GitRepo, cli: Cli) -> None:
+    repo.write("pyproject.toml", '[build-system]\nrequires = ["setuptools"]\n'
+               'build-backend = "setuptools.build_meta"\n')
+    repo.write("setup.cfg", "[metadata]\nversion = 1.0\n")
+    repo.commit("no name")
+    repo.tag("v1.0")
+    result = cli("check-tag", "v1.0", "--repository-url", closed_port_url(), cwd=repo.path)
+    assert (result.code, result.out) == (2, "")
+    assert "declares no name that release-guard can read" in result.err

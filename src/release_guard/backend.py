@@ -42,7 +42,10 @@ def _materialize(tree: Tree, target: Path) -> Path:
     import tarfile
 
     with tarfile.open(archive) as tar:
-        tar.extractall(target / "src", filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+ / 3.11.4+
+            tar.extractall(target / "src", filter="data")
+        else:  # pragma: no cover - the archive is the user's own git tree
+            tar.extractall(target / "src")  # noqa: S202
     return target / "src"
 
 

@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        where = "" if self.prog == "release-guard" else f"{self.prog}: "
+        where = "" if self.prog == "release-guard" else f"{self.prog.removeprefix('release-guard ')}: "
         raise ConfigError(f"{where}{message}", hint=f"see `{self.prog} --help`")
 
 
@@ -149,8 +149,8 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (up to 3600)")
     return value
 
 
@@ -175,13 +175,18 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
+def printable(text: str) -> str:
+    """Text safe to write: a non-UTF-8 file name (kept by git as surrogates) shows as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def emit(findings: Sequence[Finding], args: argparse.Namespace, environ: Mapping[str, str],
          ok_line: str = "") -> int:
     fmt = choose_format(args.format, environ)
     text = render(findings, fmt, color=use_color(sys.stdout, environ))
     if fmt == "text" and ok_line and exit_code(findings) == 0:
         text += ok_line + "\n"
-    sys.stdout.write(text)
+    sys.stdout.write(printable(text))
     return exit_code(findings)
 
 
@@ -212,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ReleaseGuardError as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
-        sys.stderr.write(f"release-guard: error: {exc.message}{hint}\n".replace("\n", " ").rstrip() + "\n")
+        line = f"release-guard: error: {exc.message}{hint}".replace("\n", " ").rstrip()
+        sys.stderr.write(printable(line) + "\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("release-guard: interrupted\n")
@@ -220,3 +226,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:  # a bug: still one line and exit 2, never 1 ("a check failed")
+        if os.environ.get("RELEASE_GUARD_DEBUG"):
+            raise
+        sys.stderr.write(f"release-guard: error: internal error: {type(exc).__name__} at {_origin(exc)} "
+                         "(hint: a bug in release-guard; run again with RELEASE_GUARD_DEBUG=1 for the "
+                         "traceback, and report it)\n")
+        return 2
+
+
+def _origin(exc: BaseException) -> str:
+    """Where the exception was raised (file:line), never its message, which may hold a secret."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "an unknown place"
+    return f"{os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"

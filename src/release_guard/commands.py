@@ -11,7 +11,7 @@ from typing import NamedTuple
 from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import version as vchecks
-from release_guard.cli import emit, overrides
+from release_guard.cli import emit, overrides, printable
 from release_guard.errors import ConfigError, ProjectError
 from release_guard.findings import Finding
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
@@ -32,10 +32,7 @@ def _display(project_dir: str, path: str) -> str:
     return os.path.normpath(os.path.join(project_dir, path)) if project_dir != "." else path
 
 
-def _require_dir(project_dir: str) -> None:
-    if not os.path.isdir(project_dir):
-        raise ProjectError(f"{project_dir}: no such directory",
-                           hint="pass the project's directory with --project DIR")
+_NO_COMMITS_HINT = "make a first commit (git commit), or read the files on disk with --worktree"
 
 
 def _work_tree(project_dir: str) -> WorkTree:
@@ -45,13 +42,15 @@ def _work_tree(project_dir: str) -> WorkTree:
 
 def _tree_for(args: argparse.Namespace) -> tuple[Tree, git.Repo | None]:
     """The tree `version` reads: the working tree unless --ref or --staged."""
-    _require_dir(args.project)
     if args.ref is None and not args.staged:
+        if not os.path.isdir(args.project):
+            raise ProjectError(f"{args.project}: no such directory",
+                               hint="pass the project's directory with --project DIR")
         return _work_tree(args.project), None
     repo = git.open_repo(args.project)
     if args.staged:
         return GitTree(repo, ""), repo
-    git.require_commits(repo)
+    git.require_commits(repo, hint=_NO_COMMITS_HINT)
     return GitTree(repo, git.resolve_commit(repo, args.ref)), repo
 
 
@@ -88,7 +87,7 @@ def cmd_version(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(info_document(info, args.project), indent=2) + "\n")
+        sys.stdout.write(printable(json.dumps(info_document(info, args.project), indent=2)) + "\n")
         return 0
     version = info.version if info.version is not None else "(none: derived from VCS tags)"
     lines = [
@@ -97,7 +96,7 @@ def cmd_version(args: argparse.Namespace) -> int:
         f"version:         {version}  {_where(info.version_source, args.project)}",
         f"read from:       {info.tree_label}",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(printable("\n".join(lines)) + "\n")
     return 0
 
 
@@ -108,7 +107,7 @@ def _state(args: argparse.Namespace, repo: git.Repo) -> State:
     if args.staged:
         return State("staged", base=args.base, base_label=args.base or "")
     if args.ref is not None:
-        git.require_commits(repo)
+        git.require_commits(repo, hint=_NO_COMMITS_HINT)
         return State("rev", git.resolve_commit(repo, args.ref), args.base, args.base or "")
     to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
     if to_ref and from_ref:  # pre-commit's pre-push stage: the pushed range
@@ -174,7 +173,6 @@ class _GitFacts(NamedTuple):
 
 
 def cmd_check_version(args: argparse.Namespace) -> int:
-    _require_dir(args.project)
     repo = git.open_repo(args.project)
     state = _state(args, repo)
     started = _GitFacts.start(repo, state)

@@ -6,6 +6,7 @@ override the file, which overrides the defaults below.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -80,9 +81,13 @@ def _validate(config: Config, where: str) -> Config:
             f"{where}: bump-policy {config.bump_policy!r} is not one of {', '.join(BUMP_POLICIES)}",
             hint='set bump-policy = "on-change" (the default) or "on-release"',
         )
-    if "{version}" not in config.tag_format:
+    placeholders = re.findall(r"\{[^{}]*\}", config.tag_format)
+    if placeholders.count("{version}") != 1 or placeholders.count("{name}") > 1 or any(
+        p not in ("{version}", "{name}") for p in placeholders
+    ):
         raise ConfigError(
-            f"{where}: tag-format {config.tag_format!r} has no {{version}} placeholder",
+            f"{where}: tag-format {config.tag_format!r} needs exactly one {{version}}, at most one "
+            "{name}, and no other placeholder",
             hint='use e.g. tag-format = "v{version}" or "{name}-v{version}"',
         )
     return config
@@ -125,7 +130,7 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         field_name = known.get(var)
         if field_name is None:
-            continue  # other RELEASE_GUARD_* variables belong to the CLI (e.g. the format)
+            continue  # RELEASE_GUARD_ALLOW_OFFLINE and RELEASE_GUARD_DEBUG belong to the CLI
         values[field_name] = _coerce(field_name, _parse_env_value(field_name, raw), var)
     return values
 

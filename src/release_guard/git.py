@@ -22,9 +22,8 @@ def _env() -> dict[str, str]:
 def run(args: Sequence[str], cwd: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run `git ARGS` in `cwd`; a failure becomes a GitError quoting git's own first line."""
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, env=_env(), check=False
-        )
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              errors="surrogateescape", env=_env(), check=False)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH", hint="install git") from None
     if check and proc.returncode != 0:
@@ -43,6 +42,10 @@ class Repo(NamedTuple):
 
 
 def open_repo(directory: str) -> Repo:
+    """The repository `directory` is in; a missing directory or no repository is a GitError."""
+    if not os.path.isdir(directory):
+        raise GitError(f"{directory}: no such directory",
+                       hint="pass the project's directory with --project DIR")
     proc = run(["rev-parse", "--show-toplevel", "--show-prefix", "--verify", "-q", "HEAD"],
                directory, check=False)
     lines = proc.stdout.splitlines()
@@ -50,6 +53,10 @@ def open_repo(directory: str) -> Repo:
         return Repo(lines[0], lines[1] if len(lines) > 2 else "", True)
     probe = run(["rev-parse", "--show-toplevel", "--show-prefix"], directory, check=False)
     if probe.returncode != 0:
+        bare = run(["rev-parse", "--is-bare-repository"], directory, check=False).stdout.strip()
+        if bare == "true":
+            raise GitError(f"{directory} is a bare repository: it has no files to check",
+                           hint="run release-guard in a clone with a work tree")
         raise GitError(
             f"{directory} is not inside a git repository",
             hint="run release-guard inside your project's git checkout (or `git init` first)",
@@ -58,12 +65,9 @@ def open_repo(directory: str) -> Repo:
     return Repo(top, rest[0] if rest else "", False)
 
 
-def require_commits(repo: Repo) -> None:
+def require_commits(repo: Repo, hint: str = "make a first commit (git commit)") -> None:
     if not repo.has_commits:
-        raise GitError(
-            f"{repo.top} has no commits yet",
-            hint="make a first commit (git commit), or read the working tree with --worktree",
-        )
+        raise GitError(f"{repo.top} has no commits yet", hint=hint)
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -78,7 +82,8 @@ class Background:
         self._done: tuple[str, str] | None = None
         try:
             self._proc = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=_env())
+                                          stderr=subprocess.PIPE, text=True,
+                                          errors="surrogateescape", env=_env())
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH", hint="install git") from None
 
@@ -154,7 +159,8 @@ def peel_commits(repo: Repo, revs: Sequence[str]) -> dict[str, str | None]:
     """{rev: the commit it names, or None}, for many revisions in one git process."""
     specs = [f"{rev}^{{commit}}" for rev in revs if "\n" not in rev]
     proc = subprocess.run(["git", "cat-file", "--batch-check"], cwd=repo.top, input="\n".join(specs) + "\n",
-                          capture_output=True, text=True, env=_env(), check=False)
+                          capture_output=True, text=True, errors="surrogateescape", env=_env(),
+                          check=False)
     found: dict[str, str | None] = dict.fromkeys(revs)
     answers = proc.stdout.splitlines()  # one line a spec, in order; fewer if git failed
     for rev, line in zip([r for r in revs if "\n" not in r], answers, strict=False):
@@ -193,7 +199,7 @@ class BlobReader:
         proc = self._start()
         assert proc.stdin is not None
         assert proc.stdout is not None
-        proc.stdin.write(spec.encode() + b"\n")
+        proc.stdin.write(os.fsencode(spec) + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline().split()
         if len(header) < 3 or header[-1] in (b"missing", b"ambiguous"):

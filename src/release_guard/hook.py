@@ -98,18 +98,19 @@ def hooks_dir(repo_dir: str) -> Path:
     return path if path.is_absolute() else Path(repo.top) / path
 
 
-def _is_ours(path: Path) -> bool:
+def _contains(path: Path, marker: str) -> bool:
     try:
-        return MARKER in path.read_text(errors="replace")
+        return marker in path.read_text(errors="replace")
     except OSError:
         return False
+
+
+def _is_ours(path: Path) -> bool:
+    return _contains(path, MARKER)
 
 
 def _is_pre_commit(path: Path) -> bool:
-    try:
-        return PRE_COMMIT_MARKER in path.read_text(errors="replace")
-    except OSError:
-        return False
+    return _contains(path, PRE_COMMIT_MARKER)
 
 
 def _write_executable(path: Path, text: str) -> None:

@@ -20,6 +20,7 @@ in a message has its userinfo stripped, and no message carries a password or tok
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -150,13 +151,16 @@ _DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def sanitize_url(url: str) -> str:
-    """`url` without userinfo (`user:password@`); anything else is kept."""
+    """`url` without userinfo (`user:password@`).
+
+    Everything up to the last `@` goes: a raw token or password may hold `/` or `@`, which
+    would make a parser misplace the host and print the secret. A path with an `@` is
+    shown shortened; a secret is never shown.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
-    authority, slash, path = rest.partition("/")
-    host = authority.rpartition("@")[2]
-    return f"{scheme}{sep}{host}{slash}{path}"
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}"
 
 
 def _one_line(text: str) -> str:
@@ -235,14 +239,35 @@ class _Target:
 
 @lru_cache(maxsize=1)
 def _twine_default_urls() -> dict[str, str]:
-    """Twine's own default targets; twine is imported only here, and only when needed."""
-    try:
-        import twine.utils
-    except ImportError as exc:  # pragma: no cover - twine is a dependency
+    """Twine's own default targets, read from twine's source as text.
+
+    Importing twine.utils brings requests and urllib3 (about 90 ms, measured with
+    benchmarks/bench_check_tag.py): far too much for a pre-push hook. The constants are
+    plain string literals, so they are read the way release-guard reads a version; only
+    if that fails is twine imported.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("twine")  # finds the package without importing it
+    if spec is None or spec.origin is None:
         raise RepositoryError(
             "twine is not installed, so the default repositories are unknown",
             hint="install twine, or pass --repository-url",
-        ) from exc
+        )
+    try:
+        with open(os.path.join(os.path.dirname(spec.origin), "utils.py"), encoding="utf-8") as handle:
+            source = handle.read()
+    except OSError:
+        source = ""
+    found = {
+        name: match.group(1)
+        for name, constant in (("pypi", "DEFAULT_REPOSITORY"), ("testpypi", "TEST_REPOSITORY"))
+        if (match := re.search(rf"""^{constant}\s*=\s*["']([^"']+)["']""", source, re.MULTILINE))
+    }
+    if len(found) == 2:
+        return found
+    import twine.utils  # the source moved on: ask the module itself
+
     return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
 
 
@@ -320,7 +345,7 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
     known = _pypirc_sections(parser)
     if name not in known:
         raise RepositoryError(
-            f"repository '{_one_line(name)}' is not defined in {shown} "
+            f"repository '{sanitize_url(_one_line(name))}' is not defined in {shown} "
             f"(it defines: {', '.join(known)})",
             hint=f"use one of those names, add [{name}] to [distutils] index-servers "
             "with its own section, or pass --repository-url",

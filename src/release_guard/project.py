@@ -117,6 +117,8 @@ class _Files:
 def parse_toml(text: str, where: str) -> dict[str, Any]:
     try:
         parsed: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        raise ProjectError(f"{where}: nested too deeply to read", hint=f"simplify {where}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(
             f"{where}: invalid TOML: {exc}", hint=f"fix the syntax in {where} at the place given"
@@ -167,6 +169,8 @@ def _python_version(text: str, where: str, names: tuple[str, ...]) -> tuple[str,
 
     try:
         module = ast.parse(text, filename=where)
+    except (RecursionError, MemoryError):
+        return None  # too deeply nested to read as text: the caller asks the build backend
     except SyntaxError as exc:
         raise ProjectError(
             f"{where}:{exc.lineno}: invalid Python: {exc.msg}", hint=f"fix the syntax in {where}"
@@ -276,7 +280,16 @@ def _read_name(files: _Files) -> tuple[str, Source] | None:
     cfg_name = files.cfg("metadata", "name")
     if cfg_name:
         return cfg_name, Source("setup.cfg", key_line(files.setup_cfg_text, "metadata", "name", "=:"))
-    return None
+    return _setup_py_literal(files.tree, "name")
+
+
+def _setup_py_literal(tree: Tree, keyword: str) -> tuple[str, Source] | None:
+    """A literal `keyword="..."` argument in setup.py (the first one)."""
+    text = read_text(tree, "setup.py")
+    match = re.search(rf"""\b{keyword}\s*=\s*(['"])([^'"\n]+)\1""", text) if text else None
+    if text is None or match is None:
+        return None
+    return match.group(2), Source("setup.py", text.count("\n", 0, match.start()) + 1)
 
 
 def _static_version(files: _Files) -> Declaration | None:
@@ -415,11 +428,8 @@ def _setup_py(files: _Files) -> tuple[Declaration | None, str | None]:
         return None, None
     if "use_scm_version" in text:
         return None, "setuptools-scm"
-    match = re.search(r"""\bversion\s*=\s*(['"])([^'"\n]+)\1""", text)
-    if match:
-        line = text.count("\n", 0, match.start()) + 1
-        return Declaration(match.group(2), Source("setup.py", line)), None
-    return None, None
+    found = _setup_py_literal(files.tree, "version")
+    return (Declaration(*found), None) if found else (None, None)
 
 
 def _declared_dynamic(files: _Files) -> bool:

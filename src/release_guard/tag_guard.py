@@ -21,7 +21,7 @@ from release_guard import git
 from release_guard.checks import tags as tchecks
 from release_guard.checks.version import split_tags
 from release_guard.cli import emit, overrides
-from release_guard.errors import GitError, IndexError_, ProjectError
+from release_guard.errors import GitError, HookError, IndexError_, ProjectError
 from release_guard.findings import Finding
 from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import GitTree, WorkTree, read_text
@@ -150,6 +150,11 @@ def _gather_each(projects: _Projects, matching: Sequence[tuple[TagRequest, list[
             notes.append(tchecks.other_project(request.tag))
             continue
         project_repo, info, (name_part, tag_version) = chosen
+        if not (info.name or name_part):
+            raise ProjectError(
+                f"tag {request.tag}: the project at {sha[:12]} declares no name that release-guard can "
+                "read, so the index cannot be asked",
+                hint='declare it in pyproject.toml ([project] name = "...") or setup.cfg [metadata]')
         source = info.version_source
         rel = project_repo.prefix[len(repo.prefix):] if project_repo is not repo else ""
         path = source.path if source else "pyproject.toml"
@@ -163,7 +168,7 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
                  findings: list[Finding]) -> dict[str, tchecks.IndexFacts]:
     from release_guard import index
 
-    target = index.resolve_repository(cfg.repository, getattr(args, "repository_url", None),
+    target = index.resolve_repository(_repository(cfg, args), getattr(args, "repository_url", None),
                                       getattr(args, "config_file", None), cfg.index_url)
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
     timeouts = index.Timeouts(connect=args.timeout, read=args.timeout)
@@ -179,6 +184,17 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
         facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
                                               _yanked_versions(page.files))
     return facts
+
+
+def _repository(cfg: config_mod.Config, args: argparse.Namespace) -> str | None:
+    """Flags, then RELEASE_GUARD_REPOSITORY, then twine's own TWINE_REPOSITORY(_URL), then the
+    file's `repository` key (or the default, pypi): the environment beats the file."""
+    explicit = getattr(args, "repository", None) or os.environ.get("RELEASE_GUARD_REPOSITORY")
+    if explicit:
+        return str(explicit)
+    if os.environ.get("TWINE_REPOSITORY") or os.environ.get("TWINE_REPOSITORY_URL"):
+        return None  # resolve_repository reads them as twine does
+    return cfg.repository
 
 
 def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
@@ -205,8 +221,6 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
     if _skipped_by_user(os.environ):
         sys.stdout.write("release-guard: pypi-tag-guard skipped (SKIP=pypi-tag-guard)\n")
         return 0
-    if not os.path.isdir(project_dir):
-        raise ProjectError(f"{project_dir}: no such directory", hint="pass --project DIR")
     repo = git.open_repo(project_dir)
     git.require_commits(repo)
     cfg = load_config(project_dir, args)
@@ -257,7 +271,12 @@ def cmd_pre_push(args: argparse.Namespace) -> int:
 def cmd_install_hook(args: argparse.Namespace) -> int:
     from release_guard import hook
 
-    message = hook.uninstall(args.project) if args.uninstall else hook.install(args.project)
+    try:
+        message = hook.uninstall(args.project) if args.uninstall else hook.install(args.project)
+    except OSError as exc:  # core.hooksPath at a file, a read-only folder, ...
+        raise HookError(f"{exc.filename or 'the hooks folder'}: {exc.strerror or exc}",
+                        hint="check core.hooksPath (git config core.hooksPath) and the folder's "
+                        "permissions") from None
     sys.stdout.write(f"release-guard: {message}\n")
     return 0
 
