@@ -41,10 +41,10 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{where}{message}", hint=f"see `{self.prog} --help`")
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
     parser.add_argument("--project", "-C", default=".", metavar="DIR",
                         help="the project directory (default: the current directory)")
-    parser.add_argument("--format", choices=FORMATS, default=None,
+    parser.add_argument("--format", choices=formats, default=None,
                         help="output format (default: text; github under GitHub Actions)")
 
 
@@ -57,7 +57,7 @@ def _add_state(parser: argparse.ArgumentParser, default_help: str) -> None:
 
 
 def _version_args(version: argparse.ArgumentParser) -> None:
-    _add_common(version)
+    _add_common(version, formats=("text", "json"))  # facts, not findings: nothing to annotate
     _add_state(version, " (the default)")
     version.set_defaults(handler=_lazy("release_guard.commands", "cmd_version"))
 
