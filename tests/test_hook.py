@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -447,3 +448,34 @@ def test_hook_falls_back_to_release_guard_on_path(project: GitRepo, bare: Path, 
                           text=True, env=env, check=False)
     assert proc.returncode != 0
     assert "release-guard: not found" in proc.stderr
+
+
+def test_config_based_hook_needs_git_2_54(project: GitRepo, cli: Cli) -> None:
+    result = cli("install-hook", "--config", cwd=project.path)
+    assert (result.code, result.out) == (2, "")
+    assert "config-based hooks need git 2.54 or newer" in result.err
+
+
+def test_config_based_hook_on_a_newer_git(project: GitRepo, cli: Cli, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's git is older: a wrapper reports 2.54 and hands everything else to git."""
+    real_git = shutil.which("git")
+    assert real_git is not None
+    bindir = tmp_path / "newer-git"
+    bindir.mkdir()
+    wrapper = bindir / "git"
+    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo "git version 2.54.0"; '
+                       f'else exec {real_git} "$@"; fi\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    plain = cli("install-hook", cwd=project.path)
+    assert plain.out.rstrip().endswith("this git also runs config-based hooks: "
+                                       "`release-guard install-hook --config`")
+    result = cli("install-hook", "--config", cwd=project.path)
+    assert result.code == 0, result
+    assert project.git("config", "hook.release-guard.event") == "pre-push"
+    assert project.git("config", "hook.release-guard.command") == (
+        f"{shlex.quote(sys.executable)} -m release_guard pre-push")
+    removed = cli("install-hook", "--uninstall", cwd=project.path)
+    assert "the hook.release-guard config" in removed.out
+    assert project.git("config", "--get-regexp", "^hook\\.", check=False) == ""

@@ -92,6 +92,8 @@ def _pre_push_args(push: argparse.ArgumentParser) -> None:
 
 def _install_hook_args(install: argparse.ArgumentParser) -> None:
     install.add_argument("--uninstall", action="store_true", help="remove it, restoring what was there")
+    install.add_argument("--config", action="store_true", help="git 2.54+: install it as config-based "
+                         "hook (hook.release-guard.event = pre-push) instead of a file")
     install.add_argument("--project", "-C", default=".", metavar="DIR", help="the repository")
     install.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_install_hook"))
 

@@ -136,7 +136,41 @@ def install(repo_dir: str, python: str = sys.executable) -> str:
     how = "after pre-commit's pre-push hook (as pre-push.legacy)" if target.name.endswith(".legacy") \
         else "as the git pre-push hook"
     chain = f", running {CHAINED_NAME} first" if chained.exists() else ""
-    return f"installed {target} {how}{chain}"
+    offer = ("; this git also runs config-based hooks: `release-guard install-hook --config`"
+             if git_version(repo_dir) >= CONFIG_HOOK_GIT else "")
+    return f"installed {target} {how}{chain}{offer}"
+
+
+CONFIG_HOOK_GIT = (2, 54)  # git's config-based hooks: hook.<name>.event / hook.<name>.command
+CONFIG_SECTION = "hook.release-guard"
+
+
+def git_version(repo_dir: str) -> tuple[int, ...]:
+    out = git.run(["--version"], repo_dir).stdout  # "git version 2.39.5"
+    numbers = out.split()[-1].split(".") if out.split() else []
+    return tuple(int(n) for n in numbers[:2] if n.isdigit())
+
+
+def install_config(repo_dir: str, python: str = sys.executable) -> str:
+    """The hook as git 2.54+ config (`hook.release-guard.event = pre-push`), in this repo only."""
+    version = git_version(repo_dir)
+    if version < CONFIG_HOOK_GIT:
+        shown = ".".join(map(str, version)) or "unknown"
+        raise HookError(f"config-based hooks need git 2.54 or newer; this git is {shown}",
+                        hint="run `release-guard install-hook` without --config")
+    project = _project_arg(repo_dir)
+    where = f" --project {shlex.quote(project)}" if project != "." else ""
+    command = f"{shlex.quote(python)} -m release_guard pre-push{where}"
+    top = git.open_repo(repo_dir).top
+    git.run(["config", "--local", f"{CONFIG_SECTION}.event", "pre-push"], top)
+    git.run(["config", "--local", f"{CONFIG_SECTION}.command", command], top)
+    return f"configured {CONFIG_SECTION}.event = pre-push (git runs it with every ref on stdin)"
+
+
+def _uninstall_config(repo_dir: str) -> bool:
+    top = git.open_repo(repo_dir).top
+    proc = git.run(["config", "--local", "--remove-section", CONFIG_SECTION], top, check=False)
+    return proc.returncode == 0
 
 
 def _project_arg(repo_dir: str) -> str:
@@ -158,6 +192,8 @@ def uninstall(repo_dir: str) -> str:
             else:
                 target.unlink()
             removed.append(str(target))
+    if _uninstall_config(repo_dir):
+        removed.append(f"the {CONFIG_SECTION} config")
     if not removed:
         return f"no release-guard hook in {folder}: nothing to do"
     return "removed " + ", ".join(removed)

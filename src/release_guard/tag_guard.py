@@ -272,7 +272,12 @@ def cmd_install_hook(args: argparse.Namespace) -> int:
     from release_guard import hook
 
     try:
-        message = hook.uninstall(args.project) if args.uninstall else hook.install(args.project)
+        if args.uninstall:
+            message = hook.uninstall(args.project)
+        elif args.config:
+            message = hook.install_config(args.project)
+        else:
+            message = hook.install(args.project)
     except OSError as exc:  # core.hooksPath at a file, a read-only folder, ...
         raise HookError(f"{exc.filename or 'the hooks folder'}: {exc.strerror or exc}",
                         hint="check core.hooksPath (git config core.hooksPath) and the folder's "
