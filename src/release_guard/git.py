@@ -19,10 +19,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(args: Sequence[str], cwd: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(args: Sequence[str], cwd: str, *, check: bool = True,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run `git ARGS` in `cwd`; a failure becomes a GitError quoting git's own first line."""
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=stdin,
                               errors="surrogateescape", env=_env(), check=False)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH", hint="install git") from None
@@ -158,9 +159,7 @@ def resolve_commit(repo: Repo, rev: str) -> str:
 def peel_commits(repo: Repo, revs: Sequence[str]) -> dict[str, str | None]:
     """{rev: the commit it names, or None}, for many revisions in one git process."""
     specs = [f"{rev}^{{commit}}" for rev in revs if "\n" not in rev]
-    proc = subprocess.run(["git", "cat-file", "--batch-check"], cwd=repo.top, input="\n".join(specs) + "\n",
-                          capture_output=True, text=True, errors="surrogateescape", env=_env(),
-                          check=False)
+    proc = run(["cat-file", "--batch-check"], repo.top, stdin="\n".join(specs) + "\n")
     found: dict[str, str | None] = dict.fromkeys(revs)
     answers = proc.stdout.splitlines()  # one line a spec, in order; fewer if git failed
     for rev, line in zip([r for r in revs if "\n" not in r], answers, strict=False):
@@ -186,10 +185,13 @@ class BlobReader:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
-            self._proc = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=self._top, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
-            )
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"], cwd=self._top, stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+                )
+            except FileNotFoundError:
+                raise GitError("git is not installed or not on PATH", hint="install git") from None
         return self._proc
 
     def read(self, spec: str) -> bytes | None:

@@ -241,7 +241,7 @@ def _from_attr(files: _Files, attr: str, config_path: str, line: int | None) -> 
         if declaration is not None:
             return declaration
         if files.tree.read_bytes(candidate) is not None:
-            return _computed(files, candidate, config_path, line, f"attr: {attr}")
+            return _computed(files, candidate, f"attr: {attr}")
     raise ProjectError(
         f"{files.tree.describe(config_path)}:{line or ''}: version = attr: {attr} names a module "
         "that is not in the project",
@@ -260,7 +260,7 @@ def _from_file(files: _Files, path: str, config_path: str, line: int | None) -> 
     return Declaration(text.strip(), Source(path.strip(), 1, "whole file"))
 
 
-def _computed(files: _Files, path: str, config_path: str, line: int | None, what: str) -> Declaration:
+def _computed(files: _Files, path: str, what: str) -> Declaration:
     """The version is code: only the build backend can tell (the slow path)."""
     from release_guard.backend import ask_backend
 
@@ -371,7 +371,7 @@ def _hatch_version(files: _Files) -> Declaration | None:
         line = text.count("\n", 0, match.start("version")) + 1
         return Declaration(match.group("version"), Source(path, line))
     declaration = read_python_version(files.tree, path, ("__version__", "VERSION"))
-    return declaration or _computed(files, path, "pyproject.toml", None, "[tool.hatch.version]")
+    return declaration or _computed(files, path, "[tool.hatch.version]")
 
 
 def _setuptools_dynamic(files: _Files) -> Declaration | None:
@@ -389,7 +389,7 @@ def _pdm_file(files: _Files) -> Declaration | None:
     pdm = files.table("tool", "pdm", "version")
     if pdm.get("source") == "file" and isinstance(pdm.get("path"), str):
         return read_python_version(files.tree, pdm["path"]) or _computed(
-            files, pdm["path"], "pyproject.toml", None, "[tool.pdm.version]")
+            files, pdm["path"], "[tool.pdm.version]")
     return None
 
 
@@ -404,7 +404,7 @@ def _flit_module(files: _Files, name: str | None) -> Declaration | None:
         if declaration is not None:
             return declaration
         if files.tree.read_bytes(path) is not None:
-            return _computed(files, path, "pyproject.toml", None, "flit module __version__")
+            return _computed(files, path, "flit module __version__")
     return None
 
 
@@ -566,7 +566,7 @@ def _config_table(files: _Files) -> Any:
 def _backend_fallback(files: _Files) -> Declaration | None:
     if files.table("build-system") or files.tree.read_bytes("setup.py") is not None:
         return _computed(files, "pyproject.toml" if files.pyproject_text else "setup.py",
-                         "pyproject.toml", None, "no version declared as text")
+                         "no version declared as text")
     raise ProjectError(
         f"{files.tree.describe('pyproject.toml')}: declares no version "
         "([project] version, [tool.poetry] version, setup.cfg [metadata] version, or a dynamic source)",

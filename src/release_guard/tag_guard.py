@@ -19,7 +19,7 @@ from packaging.version import Version
 from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import tags as tchecks
-from release_guard.checks.version import split_tags
+from release_guard.checks.version import same_name, split_tags
 from release_guard.cli import emit, overrides
 from release_guard.errors import GitError, HookError, IndexError_, ProjectError
 from release_guard.findings import Finding
@@ -89,13 +89,9 @@ class _Projects:
                     raise info
                 continue
             for reading in readings:
-                if reading[0] is None or (info.name and _same(reading[0], info.name)):
+                if reading[0] is None or (info.name and same_name(reading[0], info.name)):
                     return candidate, info, reading
         return None
-
-
-def _same(a: str, b: str) -> bool:
-    return canonicalize_name(a) == canonicalize_name(b)
 
 
 def _commits(repo: git.Repo, requests: Sequence[TagRequest]) -> list[tuple[str, Finding | None]]:
@@ -226,7 +222,7 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
     cfg = load_config(project_dir, args)
     pending, findings = gather(repo, cfg, requests, project_dir)
     if not pending:
-        findings.append(Finding("RG206", "no release tag to check", severity="info"))
+        findings.append(tchecks.nothing_to_check())
         return emit(findings, args, os.environ)
     pages = _index_facts(pending, cfg, args, findings)
     for item in pending:

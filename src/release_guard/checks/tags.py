@@ -1,4 +1,4 @@
-"""Tag checks (RG200-RG205): the tag names the project version, and it is not on the index."""
+"""Tag checks (RG200-RG206): the tag names the project version, and it is not on the index."""
 
 from __future__ import annotations
 
@@ -93,6 +93,10 @@ def not_on_index(facts: TagFacts, index: IndexFacts, allow_older: bool) -> list[
             f"release on {index.index}", facts.where, facts.line,
             f"bump to {free}; for a backport set allow-older = true in [tool.release-guard]")]
     return []
+
+
+def nothing_to_check() -> Finding:
+    return Finding("RG206", "no release tag to check", severity="info")
 
 
 def offline(reason: str) -> Finding:

@@ -129,12 +129,13 @@ def split_tags(tag: str, tag_format: str) -> list[tuple[str | None, Version]]:
 def split_tag(tag: str, tag_format: str, name: str | None = None) -> tuple[str | None, Version] | None:
     """The reading of a tag whose name part is `name` (any reading when `name` is None)."""
     for tag_name, version in split_tags(tag, tag_format):
-        if tag_name is None or name is None or _same_name(tag_name, name):
+        if tag_name is None or name is None or same_name(tag_name, name):
             return tag_name, version
     return None
 
 
-def _same_name(a: str, b: str | None) -> bool:
+def same_name(a: str, b: str | None) -> bool:
+    """The two project names are the same once normalized (PEP 503)."""
     from packaging.utils import canonicalize_name  # 10 ms to import: only for {name} formats
 
     return b is not None and canonicalize_name(a) == canonicalize_name(b)
