@@ -721,3 +721,24 @@ def test_a_project_without_a_readable_name_is_an_error(repo: GitRepo, cli: Cli) 
     result = cli("check-tag", "v1.0", "--repository-url", closed_port_url(), cwd=repo.path)
     assert (result.code, result.out) == (2, "")
     assert "declares no name that release-guard can read" in result.err
+
+
+FAULTS = ["always-500", "bad-gateway", "bad-request", "unauthorized", "forbidden", "hang", "hang-in-body",
+          "reset", "truncated", "not-utf8", "redirect-loop", "redirect-no-location", "redirect-other-host",
+          "redirect-userinfo", "garbage-json", "wrong-shape", "bad-file-entry", "api-v2", "text-plain",
+          "echo-secret"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_misbehaving_index_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, fault_server: FaultServers,
+                                                   fault: str) -> None:
+    """Through the whole command: one stderr line with a hint, exit 2, never the credential."""
+    release(repo, "1.0", "v1.0", name=fault)
+    with_secret = fault_server.url.replace("http://", f"http://{USERNAME}:{PASSWORD}@")
+    result = cli("check-tag", "v1.0", "--repository-url", with_secret, "--index-url",
+                 fault_server.simple_url, "--timeout", "0.3", cwd=repo.path)
+    assert (result.code, result.out) == (2, ""), result
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.startswith("release-guard: error: ")
+    assert "(hint: " in result.err
+    assert PASSWORD not in result.err
