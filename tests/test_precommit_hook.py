@@ -1,7 +1,9 @@
 """The `version-bump` hook as pre-commit runs it, installed from this checkout.
 
 pre-commit builds the hook's environment by pip-installing the checkout into a fresh
-virtualenv (about 10 s here). `pre-commit try-repo` builds it in a throw-away store on
+virtualenv (about 10 s here). pip installs it offline, from the wheelhouse that the
+README's test command downloads beside the checkout (`.wheelhouse/`): tests never reach
+a package index. `pre-commit try-repo` builds it in a throw-away store on
 every run, and includes the checkout's uncommitted changes to tracked files; the
 installed-hook tests use `rev: <HEAD>`, that is the committed code, and share one
 PRE_COMMIT_HOME per test session (per xdist worker), so that environment is built once.
@@ -9,6 +11,7 @@ PRE_COMMIT_HOME per test session (per xdist worker), so that environment is buil
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +23,9 @@ from conftest import GitRepo
 pytestmark = pytest.mark.slow
 
 CHECKOUT = Path(__file__).resolve().parents[1]
+WHEELHOUSE = Path(os.environ.get("RELEASE_GUARD_WHEELHOUSE", CHECKOUT / ".wheelhouse"))
+WHEELHOUSE_MISSING = (f"no wheelhouse at {WHEELHOUSE}: run `python -m pip download -d .wheelhouse . "
+                      "'setuptools>=77'` first (the README's test command does)")
 HOOKS_FILE = ".pre-commit-hooks.yaml"
 TIMEOUT = 600
 
@@ -58,9 +64,18 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hook_env(clean_environment: None, monkeypatch: pytest.MonkeyPatch, pre_commit_home: Path) -> None:
-    """Every subprocess below (pre-commit, and git running the installed hooks) shares the store."""
+    """Every subprocess below (pre-commit, and git running the installed hooks) shares the store,
+    and pip installs the hook from the wheelhouse alone."""
+    if not any(WHEELHOUSE.glob("*.whl")):
+        if os.environ.get("CI"):
+            pytest.fail(WHEELHOUSE_MISSING)
+        pytest.skip(WHEELHOUSE_MISSING)
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
     monkeypatch.setenv("PRE_COMMIT_COLOR", "never")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(WHEELHOUSE))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")  # were it asked, it would fail
+    monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
