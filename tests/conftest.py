@@ -27,7 +27,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     import os
 
     for name in list(os.environ):
-        if name.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "TWINE_")) or name in (
+        if name.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "TWINE_", "PIP_")) or name in (
             "GITHUB_ACTIONS", "NO_COLOR", "CI",
         ):
             monkeypatch.delenv(name, raising=False)
@@ -38,6 +38,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[tag]\n\tgpgSign = false\n")
     for key, value in GIT_IDENTITY.items():
         monkeypatch.setenv(key, value)
+    # Nothing may leave this machine: anything not on loopback goes to a closed local port.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,::1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,::1")
 
 
 @dataclass
