@@ -24,7 +24,6 @@ class State(NamedTuple):
     kind: str  # "staged", "worktree" or "rev"
     rev: str = ""  # the commit, for kind "rev"
     base: str | None = None  # --base, or the remote's old commit at the pre-push stage
-    base_label: str = ""
     compare_base: bool = True  # RG107: only for --base; a push checks its range with RG106
 
 
@@ -103,23 +102,22 @@ def cmd_version(args: argparse.Namespace) -> int:
 def _state(args: argparse.Namespace, repo: git.Repo) -> State:
     environ = os.environ
     if args.worktree:
-        return State("worktree", base=args.base, base_label=args.base or "")
+        return State("worktree", base=args.base)
     if args.staged:
-        return State("staged", base=args.base, base_label=args.base or "")
+        return State("staged", base=args.base)
     if args.ref is not None:
         git.require_commits(repo, hint=_NO_COMMITS_HINT)
-        return State("rev", git.resolve_commit(repo, args.ref), args.base, args.base or "")
+        return State("rev", git.resolve_commit(repo, args.ref), args.base)
     to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
     if to_ref and from_ref:  # pre-commit's pre-push stage: the pushed range
         if args.base:
-            return State("rev", git.resolve_commit(repo, to_ref), args.base, args.base)
+            return State("rev", git.resolve_commit(repo, to_ref), args.base)
         base = from_ref if from_ref.strip("0") else None
-        label = f"the remote ({environ.get('PRE_COMMIT_REMOTE_BRANCH') or from_ref[:12]})"
-        return State("rev", git.resolve_commit(repo, to_ref), base, label, compare_base=False)
+        return State("rev", git.resolve_commit(repo, to_ref), base, compare_base=False)
     if environ.get("PRE_COMMIT_REMOTE_NAME"):
         git.require_commits(repo)
-        return State("rev", git.resolve_commit(repo, "HEAD"), args.base, args.base or "")
-    return State("staged", base=args.base, base_label=args.base or "")
+        return State("rev", git.resolve_commit(repo, "HEAD"), args.base)
+    return State("staged", base=args.base)
 
 
 def _project_paths(repo: git.Repo, paths: list[str]) -> list[str]:
@@ -221,9 +219,9 @@ def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: Stat
         earlier = [t for t, commit in all_tags.items() if not state.rev or commit != state.rev]
         released = vchecks.tag_versions(earlier, cfg.tag_format, info.name)
         findings += vchecks.bumped_since_release(version, released, changed, where, line)
-    if started.base_commit and state.compare_base:
+    if started.base_commit and state.base and state.compare_base:
         base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None,
                                      started.base_commit)
-        findings += vchecks.greater_than_base(version, base_version, state.base_label, changed,
+        findings += vchecks.greater_than_base(version, base_version, state.base, changed,
                                               where, line)
     return findings
