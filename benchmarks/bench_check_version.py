@@ -204,7 +204,7 @@ def importtime(repo: Path, env: dict[str, str], top: int) -> tuple[float, list[I
 
     -X importtime prints a module's line after its children's, indented by depth, so a
     line's importer is the next line one level up. Modules loaded through
-    importlib.import_module (release_guard.commands, by cli._lazy) get no line of their
+    importlib.import_module (release_guard.version_guard, by cli._lazy) get no line of their
     own: their imports show at depth 0, importer "(top level)".
     """
     argv = [sys.executable, "-X", "importtime", "-m", "release_guard", "check-version"]
@@ -282,8 +282,8 @@ def breakdown_commands(repo: Path, env: dict[str, str], scratch: Path) -> list[C
     commands = [
         Command("python", "python -c pass", [py, "-c", "pass"]),
         Command("imp-cli", "python -c 'import release_guard.cli'", [py, "-c", "import release_guard.cli"]),
-        Command("imp-commands", "python -c 'import release_guard.commands'",
-                [py, "-c", "import release_guard.commands"]),
+        Command("imp-commands", "python -c 'import release_guard.version_guard'",
+                [py, "-c", "import release_guard.version_guard"]),
         Command("imp-floor", "python -c 'import packaging.version, tomllib'",
                 [py, "-c", "import packaging.version, tomllib"]),
         Command("git-version", "git --version (a bare git exec)", ["git", "--version"]),
@@ -373,7 +373,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             return 0
         print(f"python -X importtime -m release_guard check-version  (one run after a warm-up, "
               f"{repo_facts.commits} commits, {repo_facts.tags} tags)")
-        print("importtime adds its own overhead, and release_guard.commands (imported through "
+        print("importtime adds its own overhead, and release_guard.version_guard (imported through "
               "importlib.import_module) has no line: its imports are listed as top level.")
         width = max(len(r.module) for r in rows)
         print(f"{'cumulative ms':>13}  {'self ms':>8}  {'module':<{width}}  imported by")

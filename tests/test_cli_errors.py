@@ -308,14 +308,14 @@ def test_console_script_prints_no_traceback(tmp_path: Path, args: tuple[str, ...
 
 def test_a_bug_is_one_line_and_exit_2_not_1(repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Exit 1 means "a check failed": an unexpected exception must never look like one."""
-    from release_guard import commands
+    from release_guard import version_guard
 
     committed(repo, STATIC)
 
     def broken(*_: object) -> None:
         raise RuntimeError("token pypi-SECRET must not be printed")
 
-    monkeypatch.setattr(commands, "read_project", broken)
+    monkeypatch.setattr(version_guard, "read_project", broken)
     result = cli("check-version", cwd=repo.path)
     assert_one_line_error(result, f"{PREFIX}internal error: RuntimeError at test_cli_errors.py:")
     assert "RELEASE_GUARD_DEBUG=1" in result.err

@@ -19,8 +19,8 @@ def test_defaults() -> None:
     assert config.load(None, {}) == Config()
     assert config.load({}, {}, {}) == Config(
         tag_format="v{version}", repository="pypi", index_url="", bump_policy="on-change",
-        release_files=("src/**", "pyproject.toml", "setup.cfg", "setup.py"),
-        ignore_files=("tests/**", "docs/**", "*.md"), version_files=(), allow_older=False, projects=())
+        release_files=(), ignore_files=("tests/**", "docs/**", "*.md"), ignore=(), version_files=(),
+        allow_older=False, allow_backend=False, projects=(), timeout=15.0)
 
 
 def test_config_is_frozen() -> None:
@@ -55,7 +55,7 @@ def test_precedence_file_environment_flags() -> None:
 
 def test_environment_lists_and_booleans() -> None:
     environ = {"RELEASE_GUARD_RELEASE_FILES": "src/**, setup.py,, lib/*.py ",
-               "RELEASE_GUARD_ALLOW_OLDER": "Yes", "RELEASE_GUARD_FORMAT": "json", "OTHER": "x"}
+               "RELEASE_GUARD_ALLOW_OLDER": "Yes", "RELEASE_GUARD_DEBUG": "1", "OTHER": "x"}
     loaded = config.load({"allow-older": False}, environ)
     assert loaded.release_files == ("src/**", "setup.py", "lib/*.py")
     assert loaded.allow_older is True
@@ -112,13 +112,14 @@ def test_wrong_types(key: str, value: Any, message: str, hint: str) -> None:
 
 
 def test_bad_bump_policy_from_each_layer() -> None:
-    for table, environ, flags in (({"bump-policy": "always"}, {}, {}),
-                                  ({}, {"RELEASE_GUARD_BUMP_POLICY": "always"}, {}),
-                                  ({}, {}, {"bump_policy": "always"})):
+    for table, environ, flags, where in (({"bump-policy": "always"}, {}, {}, "pyproject.toml"),
+                                         ({}, {"RELEASE_GUARD_BUMP_POLICY": "always"}, {},
+                                          "RELEASE_GUARD_BUMP_POLICY"),
+                                         ({}, {}, {"bump_policy": "always"}, "--bump-policy")):
         with pytest.raises(ConfigError) as info:
             config.load(table, environ, flags)
-        assert info.value.message == (
-            "pyproject.toml: bump-policy 'always' is not one of on-change, on-release")
+        assert info.value.message == (  # the message names the layer that gave the value
+            f"{where}: bump-policy 'always' is not one of on-change, on-release")
         assert info.value.hint == 'set bump-policy = "on-change" (the default) or "on-release"'
 
 
@@ -140,7 +141,8 @@ def test_names() -> None:
     assert config.env_name("tag_format") == "RELEASE_GUARD_TAG_FORMAT"
     assert config.key_of("allow_older") == "allow-older"
     assert config.KEYS == ("tag-format", "repository", "index-url", "bump-policy", "release-files",
-                           "ignore-files", "version-files", "allow-older", "projects")
+                           "ignore-files", "ignore", "version-files", "allow-older", "allow-backend",
+                           "projects", "timeout")
 
 
 # --- the same precedence through `release-guard check-version` ---------------------------
@@ -177,6 +179,6 @@ def test_cli_config_error_is_exit_2(tagged: GitRepo, cli: Any, monkeypatch: pyte
     monkeypatch.setenv("RELEASE_GUARD_BUMP_POLICY", "sometimes")
     result = cli("check-version", "--ref", "HEAD", cwd=tagged.path)
     assert (result.code, result.out) == (2, "")
-    assert result.err == ("release-guard: error: pyproject.toml: bump-policy 'sometimes' is not one of "
-                          'on-change, on-release (hint: set bump-policy = "on-change" (the default) or '
-                          '"on-release")\n')
+    assert result.err == ("release-guard: error: RELEASE_GUARD_BUMP_POLICY: bump-policy 'sometimes' is "
+                          'not one of on-change, on-release (hint: set bump-policy = "on-change" '
+                          '(the default) or "on-release")\n')

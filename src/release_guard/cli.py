@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from release_guard import __version__
+from release_guard.config import DEFAULT_TIMEOUT
 from release_guard.errors import ConfigError, ReleaseGuardError
-from release_guard.findings import FORMATS, Finding, choose_format, exit_code, render, use_color
+from release_guard.findings import FORMATS
+from release_guard.output import printable
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -48,6 +50,12 @@ def _add_common(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMAT
                         help="output format (default: text; github under GitHub Actions)")
 
 
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", dest="allow_backend", action="store_true", default=None,
+                        help="a version that only code can compute may be asked of the build backend, "
+                        "which runs the project's code (also allow-backend = true)")
+
+
 def _add_state(parser: argparse.ArgumentParser, default_help: str) -> None:
     state = parser.add_mutually_exclusive_group()
     state.add_argument("--ref", metavar="REV", help="read the project as of a git revision")
@@ -59,19 +67,21 @@ def _add_state(parser: argparse.ArgumentParser, default_help: str) -> None:
 def _version_args(version: argparse.ArgumentParser) -> None:
     _add_common(version, formats=("text", "json"))  # facts, not findings: nothing to annotate
     _add_state(version, " (the default)")
-    version.set_defaults(handler=_lazy("release_guard.commands", "cmd_version"))
+    _add_backend(version)
+    version.set_defaults(handler=_lazy("release_guard.version_guard", "cmd_version"))
 
 
 def _check_version_args(check: argparse.ArgumentParser) -> None:
     _add_common(check)
     _add_state(check, "")
+    _add_backend(check)
     check.add_argument("--base", metavar="REF", help="release files changed since the merge-base "
                        "with REF need a greater version than REF's (for pull requests)")
     check.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
     check.add_argument("--bump-policy", choices=("on-change", "on-release"))
     check.add_argument("--version-file", action="append", dest="version_files", metavar="PATH",
                        help="another file whose version must agree (repeatable)")
-    check.set_defaults(handler=_lazy("release_guard.commands", "cmd_check_version"))
+    check.set_defaults(handler=_lazy("release_guard.version_guard", "cmd_check_version"))
 
 
 def _check_tag_args(tag: argparse.ArgumentParser) -> None:
@@ -79,6 +89,7 @@ def _check_tag_args(tag: argparse.ArgumentParser) -> None:
                      "pre-commit shows at the pre-push stage, else the tags pointing at HEAD)")
     _add_common(tag)
     _add_index(tag)
+    _add_backend(tag)
     tag.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_check_tag"))
 
 
@@ -142,8 +153,9 @@ def _add_index(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-offline", action="store_true",
                         help="an unreachable index is a warning, not exit 2 "
                         "(also RELEASE_GUARD_ALLOW_OFFLINE=1, for the hook)")
-    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS",
-                        help="connect and read timeout for the index (default 10)")
+    parser.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
+                        help="how long all reads of the index may take together (default "
+                        f"{DEFAULT_TIMEOUT:g}; also the timeout key and RELEASE_GUARD_TIMEOUT)")
 
 
 def _positive(text: str) -> float:
@@ -165,31 +177,6 @@ def _lazy(module: str, name: str) -> Handler:
         return func(args)
 
     return handler
-
-
-def overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Command-line values for config keys, when given."""
-    values: dict[str, Any] = {}
-    for field_name in ("tag_format", "bump_policy", "repository", "index_url", "allow_older"):
-        value = getattr(args, field_name, None)
-        if value is not None and value is not False:
-            values[field_name] = value
-    return values
-
-
-def printable(text: str) -> str:
-    """Text safe to write: a non-UTF-8 file name (kept by git as surrogates) shows as U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def emit(findings: Sequence[Finding], args: argparse.Namespace, environ: Mapping[str, str],
-         ok_line: str = "") -> int:
-    fmt = choose_format(args.format, environ)
-    text = render(findings, fmt, color=use_color(sys.stdout, environ))
-    if fmt == "text" and ok_line and exit_code(findings) == 0:
-        text += ok_line + "\n"
-    sys.stdout.write(printable(text))
-    return exit_code(findings)
 
 
 def console() -> NoReturn:

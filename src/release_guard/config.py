@@ -7,12 +7,17 @@ override the file, which overrides the defaults below.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from release_guard.errors import ConfigError
 
 BUMP_POLICIES = ("on-change", "on-release")
+DEFAULT_TIMEOUT = 15.0
+MAX_TIMEOUT = 3600.0
+# Variables the command line reads itself; every other RELEASE_GUARD_* must name a key.
+CLI_VARIABLES = ("RELEASE_GUARD_ALLOW_OFFLINE", "RELEASE_GUARD_DEBUG")
+_CODE = re.compile(r"RG\d{3}")
 
 
 class Config(NamedTuple):
@@ -23,11 +28,14 @@ class Config(NamedTuple):
     repository: str = "pypi"
     index_url: str = ""
     bump_policy: str = "on-change"
-    release_files: tuple[str, ...] = ("src/**", "pyproject.toml", "setup.cfg", "setup.py")
+    release_files: tuple[str, ...] = ()  # empty: what the distributions ship (see project)
     ignore_files: tuple[str, ...] = ("tests/**", "docs/**", "*.md")
+    ignore: tuple[str, ...] = ()  # finding codes to silence, e.g. ("RG102",)
     version_files: tuple[str, ...] = ()
     allow_older: bool = False
+    allow_backend: bool = False  # may a version computed by code be asked of the build backend
     projects: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT  # seconds for all index reads of one command together
 
 
 _TYPES: dict[str, type] = {name: type(value) for name, value in Config._field_defaults.items()}
@@ -58,39 +66,74 @@ def _coerce(field_name: str, value: Any, where: str) -> Any:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
         raise ConfigError(
-            f"{where}: '{key}' must be a list of strings, got {value!r}",
+            f"{where}: '{key}' must be a list of strings, got {_shown(value)}",
             hint=f'write it as {key} = ["..."]',
         )
     if expected is bool:
         if isinstance(value, bool):
             return value
         raise ConfigError(
-            f"{where}: '{key}' must be true or false, got {value!r}",
+            f"{where}: '{key}' must be true or false, got {_shown(value)}",
             hint=f"write it as {key} = true",
         )
+    if expected is float:
+        return _seconds(value, key, where)
     if not isinstance(value, str):
         raise ConfigError(
-            f"{where}: '{key}' must be a string, got {value!r}", hint=f'write it as {key} = "..."'
+            f"{where}: '{key}' must be a string, got {_shown(value)}", hint=f'write it as {key} = "..."'
         )
     return value
 
 
-def _validate(config: Config, where: str) -> Config:
-    if config.bump_policy not in BUMP_POLICIES:
+def _shown(value: Any) -> str:
+    """A bad value quoted in a message, cut short: it is the user's data, not ours to flood."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _seconds(value: Any, key: str, where: str) -> float:
+    """A number of seconds, 0 < value <= MAX_TIMEOUT (TOML int/float, or text from the environment)."""
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not 0 < number <= MAX_TIMEOUT:  # also refuses nan
         raise ConfigError(
-            f"{where}: bump-policy {config.bump_policy!r} is not one of {', '.join(BUMP_POLICIES)}",
+            f"{where}: '{key}' must be a number of seconds above 0 and up to {MAX_TIMEOUT:g}, "
+            f"got {_shown(value)}", hint=f"write it as {key} = {DEFAULT_TIMEOUT:g}")
+    return number
+
+
+def _validate(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
+    """Check the values that one source gave; `where(field)` names that source in a message."""
+    policy = values.get("bump_policy")
+    if policy is not None and policy not in BUMP_POLICIES:
+        raise ConfigError(
+            f"{where('bump_policy')}: bump-policy {_shown(policy)} is not one of {', '.join(BUMP_POLICIES)}",
             hint='set bump-policy = "on-change" (the default) or "on-release"',
         )
-    placeholders = re.findall(r"\{[^{}]*\}", config.tag_format)
+    unknown = [code for code in values.get("ignore", ()) if not _CODE.fullmatch(code)]
+    if unknown:
+        raise ConfigError(
+            f"{where('ignore')}: ignore lists {_shown(unknown[0])}, which is not a finding code",
+            hint='list codes as the output shows them, e.g. ignore = ["RG102"]',
+        )
+    tag_format = values.get("tag_format")
+    if tag_format is None:
+        return
+    placeholders = re.findall(r"\{[^{}]*\}", tag_format)
     if placeholders.count("{version}") != 1 or placeholders.count("{name}") > 1 or any(
         p not in ("{version}", "{name}") for p in placeholders
     ):
         raise ConfigError(
-            f"{where}: tag-format {config.tag_format!r} needs exactly one {{version}}, at most one "
-            "{name}, and no other placeholder",
+            f"{where('tag_format')}: tag-format {_shown(tag_format)} needs exactly one {{version}}, "
+            "at most one {name}, and no other placeholder",
             hint='use e.g. tag-format = "v{version}" or "{name}-v{version}"',
         )
-    return config
 
 
 def from_table(table: Mapping[str, Any], where: str = "pyproject.toml") -> dict[str, Any]:
@@ -130,8 +173,32 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         field_name = known.get(var)
         if field_name is None:
-            continue  # RELEASE_GUARD_ALLOW_OFFLINE and RELEASE_GUARD_DEBUG belong to the CLI
+            if var in CLI_VARIABLES:
+                continue
+            import difflib  # only on the error path
+
+            names = [*known, *CLI_VARIABLES]
+            match = difflib.get_close_matches(var, names, n=1, cutoff=0.6)
+            nearest = f"did you mean {match[0]}? " if match else ""
+            raise ConfigError(
+                f"environment: unknown variable {var}",
+                hint=f"{nearest}release-guard reads {', '.join(names)}; unset {var}",
+            )
         values[field_name] = _coerce(field_name, _parse_env_value(field_name, raw), var)
+    return values
+
+
+_FLAG_FIELDS = ("tag_format", "bump_policy", "repository", "index_url", "allow_older", "timeout",
+                "allow_backend")
+
+
+def flag_overrides(args: object) -> dict[str, Any]:
+    """Command-line values for config keys, when given (argparse leaves the others None)."""
+    values: dict[str, Any] = {}
+    for field_name in _FLAG_FIELDS:
+        value = getattr(args, field_name, None)
+        if value is not None and value is not False:
+            values[field_name] = value
     return values
 
 
@@ -147,6 +214,9 @@ def load(
             f"{where}: [tool.release-guard] must be a table", hint="write it as [tool.release-guard]"
         )
     values = from_table(table or {}, where)
-    values.update(from_environ(environ))
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return _validate(Config()._replace(**values), where)
+    _validate(values, lambda _: where)
+    from_env = from_environ(environ)
+    _validate(from_env, env_name)
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    _validate(flags, lambda name: "--" + key_of(name))
+    return Config()._replace(**{**values, **from_env, **flags})

@@ -20,9 +20,9 @@ from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import tags as tchecks
 from release_guard.checks.version import same_name, split_tags
-from release_guard.cli import emit, overrides
 from release_guard.errors import GitError, HookError, IndexError_, ProjectError
 from release_guard.findings import Finding
+from release_guard.output import emit
 from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import GitTree, WorkTree, read_text
 
@@ -59,7 +59,7 @@ def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config
         tool = parse_toml(text, tree.describe("pyproject.toml")).get("tool")
         table = tool.get("release-guard") if isinstance(tool, dict) else None
     where = os.path.join(project_dir, "pyproject.toml") if project_dir != "." else "pyproject.toml"
-    return config_mod.load(table, os.environ, overrides(args), where)
+    return config_mod.load(table, os.environ, config_mod.flag_overrides(args), where)
 
 
 class _Projects:
@@ -167,7 +167,7 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
     target = index.resolve_repository(_repository(cfg, args), getattr(args, "repository_url", None),
                                       getattr(args, "config_file", None), cfg.index_url)
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
-    timeouts = index.Timeouts(connect=args.timeout, read=args.timeout)
+    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=cfg.timeout)
     try:
         pages = index.fetch_projects(target, names, timeouts=timeouts, max_workers=32)
     except IndexError_ as exc:
@@ -223,7 +223,7 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
     pending, findings = gather(repo, cfg, requests, project_dir)
     if not pending:
         findings.append(tchecks.nothing_to_check())
-        return emit(findings, args, os.environ)
+        return emit(findings, args.format, os.environ, ignore=cfg.ignore)
     pages = _index_facts(pending, cfg, args, findings)
     for item in pending:
         findings += tchecks.matches_project(item.facts)
@@ -235,7 +235,7 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
         ok = f"release-guard: {checked} ok: not on {next(iter(pages.values())).index}"
     else:
         ok = f"release-guard: {checked} ok: matches the project version (the index was not read)"
-    return emit(findings, args, os.environ, ok)
+    return emit(findings, args.format, os.environ, ok, cfg.ignore)
 
 
 def cmd_check_tag(args: argparse.Namespace) -> int:

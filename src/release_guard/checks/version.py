@@ -181,6 +181,14 @@ def not_lower_than_tags(raw: str, reachable: Mapping[str, Version], where: str,
     return []
 
 
+BUILD_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def default_release_files(packages: Sequence[str]) -> tuple[str, ...]:
+    """The files whose change needs a new version: the shipped packages and the build files."""
+    return (*(packages or ("src/**",)), *BUILD_FILES)
+
+
 def matching_files(paths: Iterable[str], include: Sequence[str], exclude: Sequence[str]) -> list[str]:
     """Paths matched by a release-files pattern and by no ignore-files pattern."""
     def hit(path: str, patterns: Sequence[str]) -> bool:

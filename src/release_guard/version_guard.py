@@ -1,4 +1,5 @@
-"""The subcommands: gather facts (git, files), run the pure checks, render findings."""
+"""version and check-version: gather the project's version facts (git, files), run the pure
+version checks, render the findings."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import NamedTuple
 from release_guard import config as config_mod
 from release_guard import git
 from release_guard.checks import version as vchecks
-from release_guard.cli import emit, overrides, printable
 from release_guard.errors import ConfigError, ProjectError
 from release_guard.findings import Finding
+from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
 from release_guard.tree import GitTree, Tree, WorkTree
 
@@ -181,7 +182,7 @@ def cmd_check_version(args: argparse.Namespace) -> int:
         tree = GitTree(repo, state.rev)
     try:
         info = read_project(tree)
-        cfg = config_mod.load(info.config_table, os.environ, overrides(args),
+        cfg = config_mod.load(info.config_table, os.environ, config_mod.flag_overrides(args),
                               _display(args.project, "pyproject.toml"))
         findings = check_version_findings(args, repo, state, tree, info, cfg, started)
     finally:
@@ -190,7 +191,7 @@ def cmd_check_version(args: argparse.Namespace) -> int:
         ok = f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
     else:
         ok = f"release-guard: version {info.version} ok ({_where(info.version_source, args.project)})"
-    return emit(findings, args, os.environ, ok)
+    return emit(findings, args.format, os.environ, ok, cfg.ignore)
 
 
 def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: State, tree: Tree,
@@ -211,7 +212,8 @@ def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: Stat
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
         matched = vchecks.matching_files(_project_paths(repo, git.paths(started.changed.output())),
-                                         cfg.release_files, cfg.ignore_files)
+                                         cfg.release_files or vchecks.default_release_files(info.packages),
+                                         cfg.ignore_files)
         changed = [_display(args.project, p) for p in matched]
     if cfg.bump_policy == "on-change":
         all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}

@@ -1,0 +1,269 @@
+"""HTTP for index reads: timeouts, bounded retries, a size cap, same-origin redirects.
+
+Only the standard library; `urllib.request` and `http.client` are imported inside the
+functions that need them, so importing this module is cheap. Credentials are sent only
+to the origin they belong to, and anything a server says is masked before it is shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from release_guard.errors import IndexError_
+from release_guard.index.targets import Repository, _mask, _one_line, _origin, sanitize_url
+
+if TYPE_CHECKING:
+    import http.client
+    import urllib.request
+
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+)
+USER_AGENT = "release-guard (Simple API reader)"
+MAX_REDIRECTS = 5
+UNREACHABLE_HINT = (
+    "check the network or the index URL (--repository-url / index-url); "
+    "--allow-offline turns this into a warning"
+)
+_URL_HINT = "check the index URL (--repository-url / index-url)"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for the connection and, once connected, for each read."""
+
+    connect: float = 5.0
+    read: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.connect <= 0 or self.read <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+_DEFAULT_TIMEOUTS = Timeouts()
+_DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+@dataclass(frozen=True)
+class _Reply:
+    url: str
+    status: int
+    reason: str
+    content_type: str
+    location: str | None
+    body: bytes = field(repr=False)
+
+
+class _TransientError(Exception):
+    """A failure worth retrying; `reason` is safe to print."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDirector:
+    """An opener whose sockets switch to `read_timeout` once connected, which never
+    follows redirects nor raises on HTTP errors, and which uses the environment's
+    proxies (honouring NO_PROXY) unless `direct`."""
+    import http.client
+    import urllib.request
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            self.sock.settimeout(read_timeout)
+
+    class TLSConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            self.sock.settimeout(read_timeout)
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(Connection, req)
+
+    class TLSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(TLSConnection, req)
+
+    class PassThrough(urllib.request.HTTPErrorProcessor):
+        def http_response(self, request: urllib.request.Request, response: Any) -> Any:
+            return response
+
+        https_response = http_response
+
+    proxies = urllib.request.ProxyHandler({} if direct else None)
+    return urllib.request.build_opener(proxies, Handler(), TLSHandler(), PassThrough())
+
+
+def _transport_reason(exc: BaseException) -> tuple[str, bool]:
+    """(printable reason, worth retrying) for an exception raised while talking HTTP."""
+    import http.client
+    import socket
+    import ssl
+    import urllib.error
+
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        inner = exc.reason
+        if isinstance(inner, BaseException):
+            return _transport_reason(inner)
+        return _one_line(str(inner)), False
+    if isinstance(exc, TimeoutError):
+        return "timed out", True
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused", True
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering", True
+    if isinstance(exc, ConnectionError):
+        return "connection reset", True
+    if isinstance(exc, http.client.IncompleteRead):
+        return "the response was cut short", True
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({exc.verify_message})", False
+    if isinstance(exc, socket.gaierror):
+        return "host name not found", False
+    if isinstance(exc, http.client.HTTPException):
+        return f"invalid HTTP response ({type(exc).__name__})", False
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return _one_line(str(detail)), False
+
+
+def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "").strip()
+    expected = int(declared) if declared.isdigit() else None
+    too_large = IndexError_(
+        f"{sanitize_url(url)} sent more than {max_bytes} bytes",
+        hint="check that the index URL points at a Simple API (--repository-url / index-url)",
+    )
+    if expected is not None and expected > max_bytes:
+        raise too_large
+    body = response.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise too_large
+    if expected is not None and len(body) < expected:
+        raise _TransientError("the response was cut short")
+    return body
+
+
+def _open_once(
+    url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int, secret: str | None
+) -> _Reply:
+    """One GET; transport failures become `_TransientError` or the final IndexError_.
+    The reason phrase and content type are one line, with `secret` masked."""
+    import urllib.request
+
+    opener = _build_opener(timeouts.read, direct=_is_loopback(urlsplit(url).hostname or ""))
+    # Only http(s): fetch_project checks the index URL, _follow keeps to its origin.
+    request = urllib.request.Request(url, headers=dict(headers), method="GET")  # noqa: S310, RUF100
+    try:
+        with opener.open(request, timeout=timeouts.connect) as response:
+            status = int(response.status)
+            body = _read_body(response, url, max_bytes) if 200 <= status < 300 else b""
+            return _Reply(
+                url=url,
+                status=status,
+                reason=_mask(_one_line(str(response.reason or ""))[:80], secret),
+                content_type=_mask(response.headers.get("Content-Type", ""), secret),
+                location=response.headers.get("Location"),
+                body=body,
+            )
+    except (IndexError_, _TransientError):
+        raise
+    except Exception as exc:
+        reason, retry = _transport_reason(exc)
+        if retry:
+            raise _TransientError(reason) from None
+        raise IndexError_(
+            f"could not reach {sanitize_url(url)}: {reason}", hint=UNREACHABLE_HINT
+        ) from None
+
+
+def _auth_headers(repo: Repository) -> dict[str, str]:
+    """Basic auth for the index's own origin, when the credentials belong to it."""
+    import base64
+
+    if repo.username is None or repo.password is None:
+        return {}
+    index_origin = _origin(repo.index_url)
+    if repo.credential_origin not in (None, index_origin):
+        return {}
+    token = base64.b64encode(f"{repo.username}:{repo.password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
+def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _Reply:
+    """GET `url`, following at most MAX_REDIRECTS redirects within the index's origin."""
+    headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **_auth_headers(repo)}
+    home = _origin(repo.index_url)
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if _origin(current) != home:
+            raise IndexError_(
+                f"{sanitize_url(url)} redirected to another host: "
+                f"{_mask(_one_line(sanitize_url(current)), repo.password)}",
+                hint="set index-url to the address the index really serves from, "
+                "if you trust it; redirects are followed only within one host",
+            )
+        reply = _open_once(current, headers, timeouts, max_bytes, repo.password)
+        if reply.status not in (301, 302, 303, 307, 308):
+            return reply
+        if not reply.location:
+            raise IndexError_(
+                f"{sanitize_url(current)} answered HTTP {reply.status} without a Location",
+                hint=_URL_HINT,
+            )
+        current = urljoin(current, reply.location)
+    raise IndexError_(
+        f"{sanitize_url(url)} redirected more than {MAX_REDIRECTS} times",
+        hint=f"{_URL_HINT}; the server may be redirecting in a loop",
+    )
+
+
+def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int) -> _Reply:
+    """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts."""
+    last = ""
+    for attempt in range(max(retries, 0) + 1):
+        if attempt:
+            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+        try:
+            reply = _follow(repo, url, timeouts, max_bytes)
+        except _TransientError as exc:
+            last = exc.reason
+            continue
+        if reply.status < 500:
+            return reply
+        last = f"HTTP {reply.status} {reply.reason}".strip()
+    raise IndexError_(f"could not reach {sanitize_url(url)}: {last}", hint=UNREACHABLE_HINT)
+
+
+def _refused(repo: Repository, reply: _Reply) -> IndexError_:
+    shown = sanitize_url(reply.url)
+    if reply.status in (401, 403):
+        sent = bool(_auth_headers(repo))
+        hint = (
+            "the index refused the credentials: check username/password in .pypirc, "
+            "~/.netrc or TWINE_USERNAME/TWINE_PASSWORD"
+            if sent
+            else "the index needs credentials to read: set them in .pypirc, ~/.netrc "
+            "or TWINE_USERNAME/TWINE_PASSWORD"
+        )
+        return IndexError_(f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint)
+    return IndexError_(
+        f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint=_URL_HINT
+    )
