@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,8 +28,6 @@ GIT_IDENTITY = {
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No outside git config, no pre-commit or CI variables, a known git identity."""
-    import os
-
     for name in list(os.environ):
         if name.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "TWINE_", "PIP_")) or name in (
             "GITHUB_ACTIONS", "NO_COLOR", "CI",
@@ -43,6 +45,103 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,::1")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,::1")
+
+
+# ------------------------------------------------------------------ secrets never leak
+
+# What a full upload token looks like: never in any output, whichever test made it.
+TOKEN_SHAPE = re.compile(r"pypi-[A-Za-z0-9_\-]{16,}")
+# Environment variables whose values are secrets, wherever a test sets them.
+SECRET_VARIABLE = re.compile(r"PASSWORD|TOKEN|SECRET", re.IGNORECASE)
+# Files a test writes on purpose to hold a credential; everything else must not hold one.
+CREDENTIAL_FILES = (".pypirc", "pypirc", ".netrc", "netrc", "htpasswd", ".htpasswd")
+
+
+@dataclass
+class LeakGuard:
+    """Every secret a test uses, and everything release-guard said while it ran.
+
+    At the end of each test the fixture `leak_guard` asserts that no secret appears in
+    what was written to stdout or stderr (in-process or by a subprocess the test ran),
+    in a log record, in the text of an exception the test saw, or in a file under the
+    test's temporary folders other than the credential files the test wrote itself.
+    """
+
+    secrets: set[str] = field(default_factory=set)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    allowed_files: set[Path] = field(default_factory=set)
+
+    def register(self, *secrets: str) -> None:
+        self.secrets.update(s for s in secrets if len(s) >= 8)
+
+    def saw(self, where: str, text: object) -> None:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        if isinstance(text, str) and text:
+            self.texts.append((where, text))
+
+    def allow_file(self, path: Path) -> None:
+        self.allowed_files.add(path.resolve())
+
+    def leaks(self, roots: list[Path]) -> list[str]:
+        found = []
+        for where, text in self.texts:
+            for secret in self.secrets:
+                if secret in text:
+                    found.append(f"{where} holds a secret ({secret[:4]}...)")
+            match = TOKEN_SHAPE.search(text)
+            if match:
+                found.append(f"{where} holds a token-shaped value ({match.group(0)[:9]}...)")
+        for root in roots:
+            found += self._files_with_secrets(root)
+        return found
+
+    def _files_with_secrets(self, root: Path) -> list[str]:
+        found = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in (".git", "objects", ".wheelhouse")]
+            for name in files:
+                path = Path(folder, name)
+                if name in CREDENTIAL_FILES or path.is_symlink() or path.resolve() in self.allowed_files:
+                    continue
+                try:
+                    data = path.read_bytes()[:1_000_000]
+                except OSError:
+                    continue
+                for secret in self.secrets:
+                    if secret.encode() in data:
+                        found.append(f"file {path} holds a secret ({secret[:4]}...)")
+        return found
+
+
+@pytest.fixture(autouse=True)
+def leak_guard(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+               clean_environment: None) -> Iterator[LeakGuard]:
+    """Used by the whole suite: whatever secret a test sets, nothing may show it (see LeakGuard)."""
+    from index_servers import PASSWORD
+
+    guard = LeakGuard()
+    guard.register(PASSWORD)
+    real_run = subprocess.run
+
+    def recording_run(*args: object, **kwargs: object) -> subprocess.CompletedProcess[object]:
+        env = kwargs.get("env")
+        if isinstance(env, dict):
+            guard.register(*(str(v) for k, v in env.items() if SECRET_VARIABLE.search(str(k))))
+        proc: subprocess.CompletedProcess[object] = real_run(*args, **kwargs)  # type: ignore[call-overload]
+        guard.saw(f"output of {str(proc.args)[:60]}", proc.stdout)
+        guard.saw(f"stderr of {str(proc.args)[:60]}", proc.stderr)
+        return proc
+
+    monkeypatch.setattr(subprocess, "run", recording_run)
+    caplog.set_level(logging.DEBUG)
+    yield guard
+    guard.register(*(v for k, v in os.environ.items() if SECRET_VARIABLE.search(k)))
+    for record in caplog.records:
+        guard.saw(f"log record {record.name}", record.getMessage())
+    home = Path(os.environ.get("HOME", str(tmp_path)))
+    leaks = guard.leaks([tmp_path, home] if home != tmp_path else [tmp_path])
+    assert not leaks, "a secret leaked: " + "; ".join(leaks[:5])
 
 
 @dataclass
@@ -95,7 +194,7 @@ class Result:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> object:
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], leak_guard: LeakGuard) -> object:
     """Run `release-guard ARGS` in-process in a directory; returns a Result."""
 
     def run(*args: str, cwd: Path | None = None) -> Result:
@@ -104,6 +203,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
         capsys.readouterr()
         code = main(list(args))
         captured = capsys.readouterr()
+        leak_guard.saw("release-guard's stdout", captured.out)
+        leak_guard.saw("release-guard's stderr", captured.err)
         return Result(code, captured.out, captured.err)
 
     return run
