@@ -50,3 +50,24 @@ def test_no_public_index_host_in_tracked_files() -> None:
     offenders = [f for f in files if (ROOT / f).is_file()
                  and any(h in (ROOT / f).read_text(errors="replace") for h in hosts)]
     assert offenders == []
+
+
+def test_the_leak_guard_finds_a_secret_in_output_and_files(tmp_path: Path, leak_guard: object) -> None:
+    """The suite-wide secret fixture is itself a check that can fail."""
+    from conftest import LeakGuard
+
+    guard = LeakGuard()
+    guard.register("s3cret-value-123", "short")  # under 8 characters: too common to look for
+    guard.saw("stdout", "nothing here")
+    assert guard.leaks([tmp_path]) == []
+    guard.saw("stderr", "error: s3cret-value-123 refused")
+    guard.saw("stdout", b"token pypi-AgEIcHlwaS5vcmcCJGFiY2Rl")
+    written = tmp_path / "report.txt"
+    written.write_text("s3cret-value-123\n")
+    assert isinstance(leak_guard, LeakGuard)
+    leak_guard.allow_file(written)  # this test's own file, not a leak of the code under test
+    assert guard.leaks([tmp_path]) == [
+        "stderr holds a secret (s3cr...)",
+        "stdout holds a token-shaped value (pypi-AgEI...)",
+        f"file {written} holds a secret (s3cr...)",
+    ]
