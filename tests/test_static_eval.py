@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import os
+import time
+import tracemalloc
 
 import pytest
 
@@ -40,6 +42,20 @@ def version_of(source: str) -> str:
     """`__version__` of a module text, read the way release-guard reads it."""
     assignments = module_assignments(ast.parse(source))
     return evaluate(assignments["__version__"], assignments)
+
+
+def tower(levels: int) -> str:
+    """a0 is ten characters, and each level is a tuple of ten references to the one below:
+    cheap to build, 10**levels characters to print."""
+    lines = ["a0 = 'xxxxxxxxxx'\n"]
+    lines += [f"a{i} = ({', '.join([f'a{i - 1}'] * 10)})\n" for i in range(1, levels + 1)]
+    return "".join(lines)
+
+
+def doubling(levels: int, start: str) -> str:
+    """d0 = start, and each level is the one below added to itself."""
+    lines = [f"d0 = {start}\n"] + [f"d{i} = d{i - 1} + d{i - 1}\n" for i in range(1, levels + 1)]
+    return "".join(lines)
 
 
 def refused(source: str) -> Unsupported:
@@ -129,3 +145,75 @@ def test_format_cannot_reach_the_process(source: str, monkeypatch: pytest.Monkey
     error = refused(source)
     assert SECRET not in f"{error} {error!r} {error.args}"
     assert os.environ["TWINE_PASSWORD"] == SECRET  # it was there to be found
+
+
+# -- S6: asking for enormous values ------------------------------------------------------
+
+BIG = "B = '" + "a" * 20_000 + "'\n"  # a 20 kB constant
+LARGE = "B = '" + "a" * 900 + "'\n"  # under the 1,000-character cap, so only the operation is refused
+EMPTIES = "T = (" + ", ".join(['""'] * 200) + ")\n"
+BOMBS = {  # id: module text
+    "tower-str": tower(12) + "__version__ = str(a12)\n",
+    "tower-fstring": tower(12) + "__version__ = f'{a12}'\n",
+    "tower-percent": tower(12) + "__version__ = '%s' % (a12,)\n",
+    "tower-format": tower(12) + "__version__ = '{}'.format(a12)\n",
+    "tower-join-map": tower(12) + "__version__ = ''.join(map(str, a12))\n",
+    "tower-list": tower(12) + "__version__ = str(list(a12))\n",
+    "tower-concatenate": tower(1) + "__version__ = str(" + " + ".join(["a1"] * 8) + ")\n",
+    "big-join-tuple": BIG + "__version__ = B.join(tuple(B))\n",
+    "big-replace": BIG + "__version__ = B.replace('a', B)\n",
+    "big-repeated-format": BIG + "__version__ = ('{0}' * 500).format(B)\n",
+    "large-join-tuple": LARGE + "__version__ = B.join(tuple(B))\n",
+    "large-join": LARGE + "__version__ = B.join(B)\n",
+    "large-replace": LARGE + "__version__ = B.replace('a', B)\n",
+    "large-format": LARGE + "__version__ = '" + "{0}" * 300 + "'.format(B)\n",
+    "large-percent": LARGE + "__version__ = '" + "%s" * 300 + "' % (" + "B, " * 300 + ")\n",
+    "large-fstring": LARGE + "__version__ = f'" + "{B}" * 300 + "'\n",
+    "string-doubling": doubling(12, "'ab'") + "__version__ = d12\n",
+    "int-doubling": doubling(12, str(2**120)) + "__version__ = str(d12)\n",
+    "repeat-operator": "__version__ = 'x' * 10**10\n",
+    "power": "__version__ = str(9**9**9)\n",
+    "wide-tuple": "__version__ = str((" + "0, " * 20_000 + "))\n",
+    "many-nodes": "E = ''\n__version__ = f'" + "{E}" * 11_000 + "'\n",
+    "many-calls": EMPTIES + "__version__ = f'" + '{"".join(map(str, T))}' * 500 + "'\n",
+    "many-namedtuples": "import collections\n" + "".join(
+        f"V{i} = collections.namedtuple('V', 'a b c d e')\n" for i in range(200))
+        + "__version__ = str((" + ", ".join(f"V{i}(1, 2, 3, 4, 5)[0]" for i in range(200)) + "))\n",
+    "deep-nesting": "__version__ = " + "(" * 150 + "'1'" + ")[0]" * 150 + "\n",
+    "name-cycle": "a = b + '1'\nb = a + '1'\n__version__ = a\n",
+}
+
+
+@pytest.mark.parametrize("source", [pytest.param(text, id=name) for name, text in BOMBS.items()])
+def test_enormous_values_are_refused_quickly(source: str) -> None:
+    assignments = module_assignments(ast.parse(source))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(Unsupported):
+            evaluate(assignments["__version__"], assignments)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 1.0  # each takes milliseconds; the probe's took 10 s and 1.5 GB
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    pytest.param("__version__ = '" + "x" * 1000 + "'\n", "x" * 1000, id="string-at-the-cap"),
+    pytest.param(tower(1) + "__version__ = str(a1)\n", str(("x" * 10,) * 10), id="small-tower"),
+    pytest.param(doubling(8, "'ab'") + "__version__ = d8\n", "ab" * 256, id="doubling-below-the-cap"),
+    pytest.param("__version__ = str(" + str(2**128 - 1) + ")\n", str(2**128 - 1), id="int-at-the-cap"),
+])
+def test_values_up_to_the_caps_are_evaluated(source: str, expected: str) -> None:
+    assert version_of(source) == expected
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("__version__ = '" + "x" * 1001 + "'\n", id="string-over-the-cap"),
+    pytest.param(doubling(9, "'ab'") + "__version__ = d9\n", id="doubling-over-the-cap"),
+    pytest.param("__version__ = str(" + str(2**128) + ")\n", id="int-over-the-cap"),
+])
+def test_values_over_the_caps_are_refused(source: str) -> None:
+    refused(source)

@@ -16,6 +16,19 @@ The module is untrusted text, so nothing it names reaches Python's own machinery
 - `str.format`, `%` and f-strings are rebuilt here from their parsed pieces, and only
   plain fields are accepted (`{}`, `{0}`, `{name}`, `%s`, `%d`): no attribute or index
   lookup, conversion, width or format spec. `'{0.__class__}'.format(x)` is refused.
+
+The text can also ask for enormous values cheaply (a tuple of ten references to a tuple of
+ten references ..., whose `str()` is terabytes), so every evaluation is bounded:
+
+- No value is ever larger than `_MAX_SIZE`: a string's length, or the length of a tuple's
+  or list's `repr()` (which `str()` and formatting print). Every operation that could
+  multiply sizes (`+`, `str()`, `%`, `.format`, f-strings, `.join`, `.replace`, `map`)
+  works out its result's size from its operands' sizes *before* building it. Sizes of
+  tuples are remembered, so sharing one tuple many times costs nothing to measure.
+- Ints are at most `_MAX_INT_BITS` bits.
+- At most `_MAX_NODES` AST nodes are evaluated and `_MAX_STEPS` units of other work
+  done (measuring, iterating, calls, namedtuple classes); nesting is at most
+  `_MAX_DEPTH` deep.
 """
 
 from __future__ import annotations
@@ -28,8 +41,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_MAX_DEPTH = 40
-_MAX_LEN = 200
+# A version is a few dozen characters and an honest module needs a few dozen nodes; these
+# leave ample room for that and hold a hostile module to tens of milliseconds and a few
+# hundred kilobytes. Whatever is refused goes to the build backend, which is still right.
+_MAX_SIZE = 1_000  # characters of any string, or of the repr() of any tuple or list
+_MAX_INT_BITS = 128  # 39 digits: any build number or date, and no big-number arithmetic
+_MAX_DEPTH = 40  # nested expressions and names referring to names
+_MAX_NODES = 10_000  # AST nodes evaluated (each name once)
+_MAX_STEPS = 50_000  # other work: an item measured or iterated costs 1,
+_CALL_STEPS = 10  # a call 10,
+_NAMEDTUPLE_STEPS = 1_000  # a namedtuple class (it compiles code) 1,000 + 200 per field
+_NAMEDTUPLE_FIELD_STEPS = 200
 _FIELD_INDEX = re.compile(r"[0-9]+")
 _PERCENT = re.compile(r"%(.?)", re.DOTALL)
 _BUILTINS = frozenset({"str", "int", "tuple", "list", "map", "namedtuple"})
@@ -66,10 +88,10 @@ class _MapObject:
         return items
 
 
-def _checked_len(text: str) -> str:
-    if len(text) > _MAX_LEN:
-        raise Unsupported("value too long")
-    return text
+def _check_size(size: int) -> int:
+    if size > _MAX_SIZE:
+        raise Unsupported(f"a value over {_MAX_SIZE} characters")
+    return size
 
 
 class _Evaluator:
@@ -77,37 +99,82 @@ class _Evaluator:
         self.assignments = assignments
         self.cache: dict[str, Any] = {}
         self.classes: list[type] = []  # the namedtuple classes made by this evaluation
-        self.depth = 0
+        self.sizes: dict[int, tuple[object, int]] = {}  # id -> (tuple or list, size), kept alive
+        self.depth = self.nodes = self.steps = 0
+
+    def spend(self, steps: int) -> None:
+        self.steps += steps
+        if self.steps > _MAX_STEPS:
+            raise Unsupported("too much work")
 
     # -- values -----------------------------------------------------------------------
 
     def is_namedtuple(self, value: object) -> bool:
         return any(type(value) is cls for cls in self.classes)
 
-    def is_data(self, value: object) -> bool:
-        if value is None or type(value) in (bool, int, str):
-            return True
-        if type(value) in (tuple, list) or self.is_namedtuple(value):
-            return all(self.is_data(item) for item in value)  # type: ignore[attr-defined]
-        return False
+    def size(self, value: Any) -> int:
+        """`len(repr(value))` for plain data, at most `_MAX_SIZE`; `Unsupported` for anything else.
+
+        Plain data is None, bool, int, str, and tuples (namedtuples too) and lists of plain
+        data. A container is measured once, from its items' remembered sizes, stopping as
+        soon as the total is over the limit.
+        """
+        kind = type(value)
+        if value is None or kind is bool:
+            return 5
+        if kind is int:
+            if value.bit_length() > _MAX_INT_BITS:
+                raise Unsupported(f"an int over {_MAX_INT_BITS} bits")
+            return len(str(value))
+        if kind is str:
+            _check_size(len(value))
+            return len(repr(value))
+        if not (kind in (tuple, list) or self.is_namedtuple(value)):
+            raise Unsupported(f"{kind.__name__} is not plain data")
+        known = self.sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        _check_size(len(value))
+        self.spend(len(value))
+        total = 2 + 2 * max(len(value) - 1, 0) + (kind is tuple and len(value) == 1)  # (, ,)
+        if kind not in (tuple, list):  # Name(field=..., ...)
+            total += len(kind.__name__) + sum(len(field) + 1 for field in kind._fields)
+        for item in value:
+            total = _check_size(total + self.size(item))
+        self.sizes[id(value)] = (value, total)
+        return total
+
+    def text_size(self, value: Any) -> int:
+        """`len(str(value))` for plain data, without making the string."""
+        return len(value) if type(value) is str else self.size(value)
 
     def data(self, value: Any) -> Any:
         """`value`, which must be plain data (not a callable, not a map object)."""
-        if not self.is_data(value):
-            raise Unsupported(f"{type(value).__name__} is not plain data")
+        self.size(value)
         return value
 
     def iterate(self, value: Any) -> tuple[Any, ...]:
         """The items of a str, tuple, list or map object, as Python would iterate them."""
         if isinstance(value, _MapObject):
-            return value.consume()
-        if type(value) in (str, tuple, list) or self.is_namedtuple(value):
-            return tuple(value)
-        raise Unsupported(f"{type(value).__name__} is not iterable here")
+            items = value.consume()
+        elif type(value) in (str, tuple, list) or self.is_namedtuple(value):
+            items = tuple(self.data(value))
+        else:
+            raise Unsupported(f"{type(value).__name__} is not iterable here")
+        self.spend(len(items))
+        return items
 
     def text(self, value: Any) -> str:
         """`str(value)` (also `format(value, "")`) for plain data."""
-        return _checked_len(str(self.data(value)))
+        _check_size(self.text_size(value))
+        return str(value)
+
+    def admit(self, value: Any) -> Any:
+        """Any value an expression produced: plain data within the limits, or a callable."""
+        if isinstance(value, (_Builtin, _Method, _MapObject)) or (
+                isinstance(value, type) and value in self.classes):
+            return value
+        return self.data(value)
 
     # -- nodes ------------------------------------------------------------------------
 
@@ -127,18 +194,21 @@ class _Evaluator:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
             raise Unsupported("too deep")
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            raise Unsupported("too many operations")
         try:
-            return self._eval(node)
+            return self.admit(self._eval(node))
         finally:
             self.depth -= 1
 
     def _eval(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant) and type(node.value) in (str, int, bool, type(None)):
             return node.value
-        if isinstance(node, ast.Tuple):
-            return tuple(self.data(self.eval(e)) for e in node.elts)
-        if isinstance(node, ast.List):
-            return [self.data(self.eval(e)) for e in node.elts]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            _check_size(len(node.elts))
+            items = [self.data(self.eval(e)) for e in node.elts]
+            return tuple(items) if isinstance(node, ast.Tuple) else items
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.JoinedStr):
@@ -162,17 +232,19 @@ class _Evaluator:
 
     def _fstring(self, node: ast.JoinedStr) -> str:
         pieces: list[str] = []
+        total = 0
         for part in node.values:
             if isinstance(part, ast.Constant) and type(part.value) is str:
-                pieces.append(part.value)
+                value = part.value
             elif isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
                 value = self.eval(part.value)
                 if type(value) not in (str, int, bool):
                     raise Unsupported("f-string value")
-                pieces.append(str(value))
             else:
                 raise Unsupported("f-string conversion or format spec")
-        return _checked_len("".join(pieces))
+            total = _check_size(total + self.text_size(value))
+            pieces.append(str(value))
+        return "".join(pieces)
 
     def _binop(self, node: ast.BinOp) -> Any:
         left, right = self.data(self.eval(node.left)), self.data(self.eval(node.right))
@@ -180,17 +252,18 @@ class _Evaluator:
             return self._percent(left, right)
         if not isinstance(node.op, ast.Add):
             raise Unsupported("operator")
-        if type(left) in (str, list) and type(right) is type(left):
-            result = left + right
-        elif isinstance(left, tuple) and isinstance(right, tuple):
-            result = tuple(left) + tuple(right)
-        elif type(left) in (int, bool) and type(right) in (int, bool):
-            result = left + right
-        else:
+        if type(left) in (int, bool) and type(right) in (int, bool):
+            return left + right  # the result is measured like any other
+        if type(left) is str and type(right) is str:
+            _check_size(len(left) + len(right))
+            return left + right
+        if not ((type(left) is list and type(right) is list)
+                or (isinstance(left, tuple) and isinstance(right, tuple))):
             raise Unsupported("operand types")
-        if isinstance(result, (str, tuple, list)) and len(result) > _MAX_LEN:
-            raise Unsupported("value too long")
-        return result
+        _check_size(self.size(left) + self.size(right))  # covers the result's repr()
+        if isinstance(left, tuple):
+            return tuple(left) + tuple(right)
+        return list(left) + list(right)
 
     def _unaryop(self, node: ast.UnaryOp) -> int:
         value = self.data(self.eval(node.operand))
@@ -247,15 +320,24 @@ class _Evaluator:
 
     def apply(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call one of the whitelisted callables; every argument is checked here."""
+        self.spend(_CALL_STEPS)
         if isinstance(func, _Builtin) and func.name == "map":
             if len(args) != 2 or kwargs:
                 raise Unsupported("map() takes one function and one iterable here")
-            return _MapObject(tuple(self.apply(args[0], [item], {}) for item in self.iterate(args[1])))
+            results = []
+            total = 0
+            for item in self.iterate(args[1]):
+                result = self.apply(args[0], [item], {})
+                total = _check_size(total + self.text_size(result))
+                results.append(result)
+            return _MapObject(tuple(results))
         if isinstance(func, _Builtin) and func.name in ("tuple", "list"):
             if len(args) > 1 or kwargs:
                 raise Unsupported(f"{func.name}() arguments")
-            items = self.iterate(args[0]) if args else ()
-            return tuple(map(self.data, items)) if func.name == "tuple" else list(map(self.data, items))
+            items = self.iterate(args[0]) if args else ()  # at most _MAX_SIZE of them
+            for item in items:
+                self.data(item)
+            return tuple(items) if func.name == "tuple" else list(items)
         if isinstance(func, _Method) and func.name == "join":
             return self._join(func.target, args, kwargs)
         for value in args:
@@ -280,6 +362,8 @@ class _Evaluator:
         if type(typename) is not str or not (type(field_names) is str or (
                 type(field_names) in (tuple, list) and all(type(f) is str for f in field_names))):
             raise Unsupported("namedtuple arguments")
+        fields = field_names.replace(",", " ").split() if type(field_names) is str else field_names
+        self.spend(_NAMEDTUPLE_STEPS + _NAMEDTUPLE_FIELD_STEPS * len(fields))
         cls = collections.namedtuple(typename, field_names)  # type: ignore[misc]
         self.classes.append(cls)
         return cls
@@ -290,7 +374,8 @@ class _Evaluator:
         items = self.iterate(args[0])
         if not all(type(item) is str for item in items):
             raise Unsupported("str.join() of non-strings")
-        return _checked_len(separator.join(items))
+        _check_size(sum(map(len, items)) + len(separator) * max(len(items) - 1, 0))
+        return separator.join(items)
 
     def _method(self, method: _Method, args: list[Any], kwargs: dict[str, Any]) -> str:
         target, name = method.target, method.name
@@ -302,14 +387,21 @@ class _Evaluator:
             if not (2 <= len(args) <= 3 and type(args[0]) is str and type(args[1]) is str
                     and all(type(a) in (int, bool) for a in args[2:])):
                 raise Unsupported("str.replace() arguments")
-            return _checked_len(target.replace(*args))
+            old, new = args[0], args[1]
+            count = target.count(old) if old else len(target) + 1
+            if len(args) == 3 and args[2] >= 0:
+                count = min(count, args[2])
+            _check_size(len(target) + count * (len(new) - len(old)))
+            return target.replace(*args)
         if name in ("strip", "lstrip", "rstrip"):
             if len(args) > 1 or not all(a is None or type(a) is str for a in args):
                 raise Unsupported(f"str.{name}() arguments")
             return str(getattr(target, name)(*args))
         if args:  # lower, upper
             raise Unsupported(f"str.{name}() arguments")
-        return _checked_len(target.lower() if name == "lower" else target.upper())
+        result = target.lower() if name == "lower" else target.upper()  # at most 3 times longer
+        _check_size(len(result))
+        return result
 
     def _format(self, template: str, args: list[Any], kwargs: dict[str, Any]) -> str:
         """`template.format(*args, **kwargs)` with plain fields only, built here."""
@@ -318,9 +410,12 @@ class _Evaluator:
         except ValueError:
             raise Unsupported("malformed format string") from None
         pieces: list[str] = []
+        total = 0
         numbering = ""  # "auto" or "manual" once a positional field is seen: they cannot mix
         next_index = 0
+        self.spend(len(parsed))
         for literal, field, spec, conversion in parsed:
+            total = _check_size(total + len(literal))
             pieces.append(literal)
             if field is None:
                 continue
@@ -335,23 +430,28 @@ class _Evaluator:
                 next_index += 1
                 if index >= len(args):
                     raise Unsupported("format field without an argument")
-                pieces.append(self.text(args[index]))
+                value = args[index]
             elif field.isidentifier() and field in kwargs:
-                pieces.append(self.text(kwargs[field]))
+                value = kwargs[field]
             else:
                 raise Unsupported("format field")
-        return _checked_len("".join(pieces))
+            total = _check_size(total + self.text_size(value))
+            pieces.append(str(value))
+        return "".join(pieces)
 
     def _percent(self, template: str, right: Any) -> str:
         """`template % right` with only `%s`, `%d` and `%%`, built here."""
         args = tuple(right) if isinstance(right, tuple) else (right,)
         pieces: list[str] = []
-        used = end = 0
+        used = end = total = 0
         for match in _PERCENT.finditer(template):
+            self.spend(1)
             pieces.append(template[end:match.start()])
+            total += match.start() - end
             end = match.end()
             kind = match.group(1)
             if kind == "%":
+                total += 1
                 pieces.append("%")
                 continue
             if kind not in ("s", "d"):
@@ -362,11 +462,15 @@ class _Evaluator:
             used += 1
             if kind == "d" and type(value) not in (int, bool):
                 raise Unsupported("%d of a non-integer")
-            pieces.append(self.text(int(value) if kind == "d" else value))
+            if kind == "d":
+                value = int(value)
+            total = _check_size(total + self.text_size(value))
+            pieces.append(str(value))
         if used != len(args):
             raise Unsupported("not all arguments converted during string formatting")
+        _check_size(total + len(template) - end)
         pieces.append(template[end:])
-        return _checked_len("".join(pieces))
+        return "".join(pieces)
 
     def _compare(self, node: ast.Compare) -> bool:
         left = self.data(self.eval(node.left))
