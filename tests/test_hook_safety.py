@@ -10,11 +10,176 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import GitRepo
+import pytest
 
+from conftest import GitRepo, Result
+from release_guard.hook import CHAINED_NAME, MARKER
+
+Cli = Callable[..., Result]
 PREFIX = "release-guard: error: "
+USER_HOOK = "#!/bin/sh\n# the user's own pre-push hook\nexit 0\n"
+
+
+def hooks(repo: GitRepo) -> Path:
+    return repo.path / ".git" / "hooks"
+
+
+def user_hook(path: Path, text: str = USER_HOOK, mode: int = 0o750) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path.read_bytes()
+
+
+def is_ours(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file() and MARKER in path.read_text()
+
+
+def one_line_error(result: Result) -> str:
+    assert (result.code, result.out) == (2, ""), result
+    [line] = result.err.splitlines()
+    assert line.startswith(PREFIX), line
+    assert "(hint: " in line
+    return line
+
+
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    """Every entry of a folder: a file's bytes, a symlink's target."""
+    if not folder.exists():
+        return {}
+    return {p.name: f"-> {p.readlink()}" if p.is_symlink() else p.read_bytes()
+            for p in sorted(folder.iterdir()) if not p.is_dir()}
+
+
+# --- E8: a symlink, even a dangling one, is a hook -----------------------------------------
+
+
+@pytest.mark.parametrize("dangling", [True, False], ids=["dangling", "live"])
+def test_symlink_hook_is_chained_as_a_symlink_and_restored(repo: GitRepo, cli: Cli, tmp_path: Path,
+                                                           dangling: bool) -> None:
+    hook = hooks(repo) / "pre-push"
+    real = tmp_path / "elsewhere" / "pre-push"
+    if not dangling:
+        user_hook(real)
+    link_target = os.path.relpath(real, hook.parent)
+    hook.symlink_to(link_target)
+    assert os.path.lexists(hook)
+    assert hook.exists() is not dangling
+
+    result = cli("install-hook", cwd=repo.path)
+    chained = hooks(repo) / CHAINED_NAME
+    assert result.code == 0, result
+    assert result.out == (f"release-guard: installed {hook} as the git pre-push hook, "
+                          f"running {CHAINED_NAME} first\n")
+    assert chained.is_symlink()
+    assert str(chained.readlink()) == link_target
+    assert is_ours(hook)
+
+    removed = cli("install-hook", "--uninstall", cwd=repo.path)
+    assert removed.code == 0, removed
+    assert removed.out.startswith(f"release-guard: restored {hook} ")
+    assert hook.is_symlink()
+    assert str(hook.readlink()) == link_target
+    assert not os.path.lexists(chained)
+    assert not real.exists() if dangling else real.read_text() == USER_HOOK
+
+
+# --- E13: temp files are unique and never followed -----------------------------------------
+
+
+def test_a_symlink_at_the_old_temp_name_is_not_written_through(repo: GitRepo, cli: Cli,
+                                                               tmp_path: Path) -> None:
+    important = tmp_path / "important.txt"
+    important.write_text("do not touch\n")
+    stale = hooks(repo) / "pre-push.tmp-release-guard"
+    stale.symlink_to(important)
+    before = snapshot(hooks(repo))
+
+    result = cli("install-hook", cwd=repo.path)
+    assert result.code == 0, result
+    assert important.read_text() == "do not touch\n"
+    assert stale.is_symlink()
+    assert stale.readlink() == important
+    hook = hooks(repo) / "pre-push"
+    assert is_ours(hook)
+    assert set(snapshot(hooks(repo))) == {*before, "pre-push"}  # no temp file left behind
+
+    assert cli("install-hook", "--uninstall", cwd=repo.path).code == 0
+    assert snapshot(hooks(repo)) == before
+    assert important.read_text() == "do not touch\n"
+
+
+def test_a_symlink_in_the_hooks_place_is_replaced_not_written_through(repo: GitRepo, cli: Cli,
+                                                                      tmp_path: Path) -> None:
+    """A symlink at pre-push to a file holding our marker is not ours: it is kept aside."""
+    outside = tmp_path / "outside-hook"
+    outside.write_text(f"#!/bin/sh\n{MARKER}\n")
+    hook = hooks(repo) / "pre-push"
+    hook.symlink_to(outside)
+    assert cli("install-hook", cwd=repo.path).code == 0
+    assert outside.read_text() == f"#!/bin/sh\n{MARKER}\n"
+    assert is_ours(hook)
+    assert (hooks(repo) / CHAINED_NAME).readlink() == outside
+
+
+# --- E12: a directory in the hook's place ----------------------------------------------------
+
+
+def test_directory_hook_is_moved_aside_and_restored(repo: GitRepo, cli: Cli) -> None:
+    place = hooks(repo) / "pre-push"
+    (place / "inner").mkdir(parents=True)
+    (place / "inner" / "notes.txt").write_text("keep me\n")
+    (place / "run.sh").write_text("#!/bin/sh\n")
+
+    result = cli("install-hook", cwd=repo.path)
+    chained = hooks(repo) / CHAINED_NAME
+    assert result.code == 0, result
+    assert chained.is_dir()
+    assert (chained / "inner" / "notes.txt").read_text() == "keep me\n"
+    assert is_ours(place)
+
+    removed = cli("install-hook", "--uninstall", cwd=repo.path)
+    assert removed.code == 0, removed
+    assert removed.out == (f"release-guard: restored {place} (the hook release-guard had moved to "
+                           f"{CHAINED_NAME})\n")
+    assert place.is_dir()
+    assert (place / "inner" / "notes.txt").read_text() == "keep me\n"
+    assert (place / "run.sh").read_text() == "#!/bin/sh\n"
+    assert not os.path.lexists(chained)
+
+
+# --- concurrent installs -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_concurrent_installs_keep_the_user_hook_exactly_once(repo: GitRepo) -> None:
+    """8 install-hook processes at once, a few rounds: the user's hook is moved aside exactly
+    once, never overwritten by ours, and no temp file is left behind."""
+    folder = hooks(repo)
+    for round_ in range(5):
+        for entry in folder.iterdir():
+            if entry.name != "pre-push.sample":
+                entry.unlink()
+        original = user_hook(folder / "pre-push", USER_HOOK + f"# round {round_}\n")
+        procs = [subprocess.Popen([sys.executable, "-m", "release_guard", "install-hook"],
+                                  cwd=repo.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(8)]
+        results = [(proc.wait(timeout=60), *proc.communicate()) for proc in procs]
+        for code, out, err in results:
+            assert "Traceback" not in err, err
+            # A clean one-line exit 2 would not lose anything, but nothing here has a reason
+            # to refuse: each install either moves the user's hook or finds it moved.
+            assert (code, err) == (0, ""), (round_, code, err)
+            assert out.startswith(f"release-guard: installed {folder / 'pre-push'} "), out
+        assert sorted(p.name for p in folder.iterdir()) == ["pre-push", CHAINED_NAME, "pre-push.sample"]
+        chained = folder / CHAINED_NAME
+        assert chained.read_bytes() == original, round_
+        assert chained.stat().st_nlink == 1
+        assert is_ours(folder / "pre-push")
+        assert [p.name for p in folder.iterdir() if p.read_bytes() == original] == [CHAINED_NAME]
 
 
 # --- RELEASE_GUARD_DEBUG -------------------------------------------------------------------

@@ -4,19 +4,21 @@ pre-commit runs no hook at all for a push that brings no new commits (the usual
 `git push origin v1.2.3`), so release-guard installs a plain git hook that reads every
 pushed ref from stdin. Where pre-commit's own pre-push hook is installed, ours is written
 to `pre-push.legacy`, which pre-commit runs first with the same arguments and stdin.
+
+How the hook files are written, moved aside and put back is in hook_files.py.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from release_guard import git
+from release_guard import hook_files as files
 from release_guard.errors import HookError
 
 MARKER = "# release-guard pre-push hook: installed by `release-guard install-hook`"
@@ -98,26 +100,35 @@ def hooks_dir(repo_dir: str) -> Path:
     return path if path.is_absolute() else Path(repo.top) / path
 
 
-def _contains(path: Path, marker: str) -> bool:
-    try:
-        return marker in path.read_text(errors="replace")
-    except OSError:
-        return False
-
-
 def _is_ours(path: Path) -> bool:
-    return _contains(path, MARKER)
+    """Our hook is always a regular file that we wrote: never a symlink."""
+    return files.contains(path, MARKER, follow=False)
 
 
 def _is_pre_commit(path: Path) -> bool:
-    return _contains(path, PRE_COMMIT_MARKER)
+    return files.contains(path, PRE_COMMIT_MARKER, follow=True)
 
 
-def _write_executable(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp-release-guard")
-    tmp.write_text(text)
-    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
-    tmp.replace(path)
+def _move_aside(target: Path, chained: Path) -> None:
+    """Move a hook that is not ours from `target` to `chained`, never overwriting `chained`.
+
+    Another install-hook may be doing the same at the same moment: whichever moves it
+    first wins, the others find it moved (or being moved: one file at both names).
+    """
+    if not files.present(target) or _is_ours(target):
+        return
+    try:
+        files.move_no_replace(target, chained)
+    except FileNotFoundError:
+        return  # moved away by another install-hook since we looked
+    except FileExistsError:
+        if files.present(target) and not _is_ours(target) and not files.same_file(target, chained):
+            raise HookError(f"{target} is not release-guard's and {chained} already exists",
+                            hint="move one of them away, then run `release-guard install-hook` "
+                            "again") from None
+        return
+    if _is_ours(chained):  # ours had replaced it since we looked: that was no one else's hook
+        chained.unlink()
 
 
 def install(repo_dir: str, python: str = sys.executable) -> str:
@@ -125,20 +136,17 @@ def install(repo_dir: str, python: str = sys.executable) -> str:
     folder = hooks_dir(repo_dir)
     folder.mkdir(parents=True, exist_ok=True)
     hook = folder / "pre-push"
-    target = folder / "pre-push.legacy" if hook.exists() and _is_pre_commit(hook) else hook
+    legacy = files.present(hook) and _is_pre_commit(hook)
+    target = folder / "pre-push.legacy" if legacy else hook
     chained = folder / CHAINED_NAME
-    if target.exists() and not _is_ours(target):
-        if chained.exists():
-            raise HookError(f"{target} is not release-guard's and {chained} already exists",
-                            hint="move one of them away, then run `release-guard install-hook` again")
-        target.replace(chained)
-    _write_executable(target, _script(python, _project_arg(repo_dir)))
-    how = "after pre-commit's pre-push hook (as pre-push.legacy)" if target.name.endswith(".legacy") \
-        else "as the git pre-push hook"
-    chain = f", running {CHAINED_NAME} first" if chained.exists() else ""
+    _move_aside(target, chained)
+    files.write_executable(target, _script(python, _project_arg(repo_dir)))
+    how = ", which pre-commit's pre-push hook runs before its own hooks" if legacy \
+        else " as the git pre-push hook"
+    chain = f", running {CHAINED_NAME} first" if files.present(chained) else ""
     offer = ("; this git also runs config-based hooks: `release-guard install-hook --config`"
              if git_version(repo_dir) >= CONFIG_HOOK_GIT else "")
-    return f"installed {target} {how}{chain}{offer}"
+    return f"installed {target}{how}{chain}{offer}"
 
 
 CONFIG_HOOK_GIT = (2, 54)  # git's config-based hooks: hook.<name>.event / hook.<name>.command
@@ -183,17 +191,17 @@ def uninstall(repo_dir: str) -> str:
     """Remove our hook and put back, in its place, the hook it had replaced."""
     folder = hooks_dir(repo_dir)
     chained = folder / CHAINED_NAME
-    removed = []
-    for name in ("pre-push", "pre-push.legacy"):
-        target = folder / name
-        if target.exists() and _is_ours(target):
-            if chained.exists():
-                chained.replace(target)
-            else:
-                target.unlink()
-            removed.append(str(target))
+    ours = [folder / name for name in ("pre-push", "pre-push.legacy") if _is_ours(folder / name)]
+    done = []
+    for target in ours:
+        if files.present(chained):
+            files.put_back(chained, target)
+            done.append(f"restored {target} (the hook release-guard had moved to {CHAINED_NAME})")
+        else:
+            target.unlink()
+            done.append(f"removed {target}")
     if _uninstall_config(repo_dir):
-        removed.append(f"the {CONFIG_SECTION} config")
-    if not removed:
+        done.append(f"removed the {CONFIG_SECTION} config")
+    if not done:
         return f"no release-guard hook in {folder}: nothing to do"
-    return "removed " + ", ".join(removed)
+    return ", ".join(done)
