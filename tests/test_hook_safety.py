@@ -8,6 +8,7 @@ E12, E13, E18, concurrent installs) in real git repositories.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -180,6 +181,135 @@ def test_concurrent_installs_keep_the_user_hook_exactly_once(repo: GitRepo) -> N
         assert chained.stat().st_nlink == 1
         assert is_ours(folder / "pre-push")
         assert [p.name for p in folder.iterdir() if p.read_bytes() == original] == [CHAINED_NAME]
+
+
+# --- E7: a hooks folder that git tracks --------------------------------------------------
+
+
+def test_tracked_hooks_folder_needs_force(repo: GitRepo, cli: Cli) -> None:
+    team = repo.path / "githooks"
+    original = user_hook(team / "pre-push")
+    repo.commit("team hooks")
+    repo.git("config", "core.hooksPath", "githooks")
+
+    line = one_line_error(cli("install-hook", cwd=repo.path))
+    assert f"{team} is a folder that git tracks in this repository" in line
+    assert "would change files committed for the whole team" in line
+    assert "--force" in line
+    assert repo.git("status", "--porcelain") == ""
+    nothing = cli("install-hook", "--uninstall", cwd=repo.path)  # nothing of ours to remove
+    assert nothing.out == f"release-guard: no release-guard hook in {team}: nothing to do\n"
+    assert (team / "pre-push").read_bytes() == original
+
+    forced = cli("install-hook", "--force", cwd=repo.path)
+    assert forced.code == 0, forced
+    assert forced.out.startswith(f"release-guard: installed {team / 'pre-push'} as the git pre-push hook")
+    assert (f"; --force: this changes {team}, which git tracks: `git status` shows the change, and "
+            "committing it would give it to the whole team") in forced.out
+    assert is_ours(team / "pre-push")
+    assert (team / CHAINED_NAME).read_bytes() == original
+
+    one_line_error(cli("install-hook", "--uninstall", cwd=repo.path))
+    assert is_ours(team / "pre-push")
+    removed = cli("install-hook", "--uninstall", "--force", cwd=repo.path)
+    assert removed.code == 0, removed
+    assert removed.out.startswith(f"release-guard: restored {team / 'pre-push'} ")
+    assert "--force: this changes" in removed.out
+    assert repo.git("status", "--porcelain") == ""
+
+
+def test_tracked_hooks_folder_without_a_pre_push_hook(repo: GitRepo, cli: Cli) -> None:
+    user_hook(repo.path / ".githooks" / "commit-msg")
+    repo.commit("team hooks")
+    repo.git("config", "core.hooksPath", ".githooks")
+    line = one_line_error(cli("install-hook", cwd=repo.path))
+    assert "git tracks in this repository" in line
+    assert not os.path.lexists(repo.path / ".githooks" / "pre-push")
+
+
+def test_untracked_hooks_folder_in_the_work_tree_is_fine(repo: GitRepo, cli: Cli) -> None:
+    repo.write("README", "x\n")
+    repo.commit("first")
+    repo.git("config", "core.hooksPath", ".githooks")
+    result = cli("install-hook", cwd=repo.path)
+    assert result.code == 0, result
+    assert "--force" not in result.out
+    assert is_ours(repo.path / ".githooks" / "pre-push")
+
+
+# --- E6 / E18: a hooks folder that other repositories share ------------------------------
+
+
+def test_global_hooks_path_needs_force(repo: GitRepo, cli: Cli, tmp_path: Path) -> None:
+    shared = tmp_path / "global-hooks"
+    original = user_hook(shared / "pre-push")
+    repo.git("config", "--global", "core.hooksPath", str(shared))
+    gitconfig = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    before = snapshot(shared)
+
+    line = one_line_error(cli("install-hook", cwd=repo.path))
+    assert line.startswith(f"{PREFIX}{shared} is shared (core.hooksPath is set in "
+                           f"{os.path.realpath(gitconfig)}): every repository using it would run the hook")
+    assert snapshot(shared) == before
+
+    forced = cli("install-hook", "--force", cwd=repo.path)
+    assert forced.code == 0, forced
+    assert "every repository using it now runs the hook" in forced.out
+    assert is_ours(shared / "pre-push")
+    assert (shared / CHAINED_NAME).read_bytes() == original
+
+    line = one_line_error(cli("install-hook", "--uninstall", cwd=repo.path))
+    assert "every repository using it would stop running the hook" in line
+    removed = cli("install-hook", "--uninstall", "--force", cwd=repo.path)
+    assert removed.code == 0, removed
+    assert "every repository using it no longer runs the hook" in removed.out
+    assert snapshot(shared) == before
+
+
+@pytest.mark.parametrize("how", ["include", "command line"])
+def test_hooks_path_from_another_config_needs_force(repo: GitRepo, cli: Cli, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    shared = tmp_path / "shared-hooks"
+    if how == "include":
+        included = tmp_path / "team.gitconfig"
+        included.write_text(f"[core]\n\thooksPath = {shared}\n")
+        repo.git("config", "include.path", str(included))
+        expected = f"core.hooksPath is set in {included}"
+    else:
+        monkeypatch.setenv("GIT_CONFIG_PARAMETERS", f"'core.hooksPath={shared}'")
+        expected = "core.hooksPath comes from the command line"
+    line = one_line_error(cli("install-hook", cwd=repo.path))
+    assert f"{shared} is shared ({expected}): every repository using it would run the hook" in line
+    assert not shared.exists()
+
+
+def test_hooks_path_in_this_worktrees_config_is_not_shared(repo: GitRepo, cli: Cli, tmp_path: Path) -> None:
+    repo.commit("first")
+    other = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", "-b", "side", str(other))
+    repo.git("config", "extensions.worktreeConfig", "true")
+    subprocess.run(["git", "config", "--worktree", "core.hooksPath", ".wt-hooks"], cwd=other, check=True)
+    result = cli("install-hook", cwd=other)
+    assert result.code == 0, result
+    assert "--force" not in result.out
+    assert is_ours(other / ".wt-hooks" / "pre-push")
+
+
+def test_symlinked_hooks_folder_needs_force(repo: GitRepo, cli: Cli, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-hooks"
+    shared.mkdir()
+    shutil.rmtree(hooks(repo))
+    hooks(repo).symlink_to(shared, target_is_directory=True)
+
+    line = one_line_error(cli("install-hook", cwd=repo.path))
+    assert line.startswith(f"{PREFIX}{hooks(repo)} is shared (it resolves to {os.path.realpath(shared)}, "
+                           "outside this repository): every repository using it would run the hook")
+    assert list(shared.iterdir()) == []
+
+    forced = cli("install-hook", "--force", cwd=repo.path)
+    assert forced.code == 0, forced
+    assert "every repository using it now runs the hook" in forced.out
+    assert is_ours(shared / "pre-push")
 
 
 # --- RELEASE_GUARD_DEBUG -------------------------------------------------------------------

@@ -95,6 +95,8 @@ def _install_hook_args(install: argparse.ArgumentParser) -> None:
     install.add_argument("--config", action="store_true", help="git 2.54+: install it as config-based "
                          "hook (hook.release-guard.event = pre-push) instead of a file")
     install.add_argument("--project", "-C", default=".", metavar="DIR", help="the repository")
+    install.add_argument("--force", action="store_true", help="write in a hooks folder that git tracks "
+                         "or that other repositories share (core.hooksPath) all the same")
     install.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_install_hook"))
 
 

@@ -5,7 +5,10 @@ pre-commit runs no hook at all for a push that brings no new commits (the usual
 pushed ref from stdin. Where pre-commit's own pre-push hook is installed, ours is written
 to `pre-push.legacy`, which pre-commit runs first with the same arguments and stdin.
 
-How the hook files are written, moved aside and put back is in hook_files.py.
+A hook folder that git tracks (team hooks under core.hooksPath) or that other
+repositories share (a global core.hooksPath, a symlinked .git/hooks) is written only
+with --force, and the success line then says what else the change reaches. How the
+files themselves are written, moved aside and put back is in hook_files.py.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release_guard import git
 from release_guard import hook_files as files
@@ -92,12 +96,85 @@ fi
 """
 
 
+class Risk(NamedTuple):
+    """Why writing in the hooks folder reaches beyond this clone."""
+
+    shared: bool  # False: git tracks the folder; True: other repositories use it
+    detail: str = ""  # for a shared folder: what makes it shared
+
+
+@dataclass(frozen=True)
+class HooksFolder:
+    """Where git runs hooks from here, and what else writing there would touch."""
+
+    path: Path  # as git names it (core.hooksPath, or the common git dir's hooks/)
+    risks: tuple[Risk, ...]
+
+
 def hooks_dir(repo_dir: str) -> Path:
     """The hooks folder git uses here (honours core.hooksPath and worktrees)."""
-    repo = git.open_repo(repo_dir)
-    out = git.run(["rev-parse", "--git-path", "hooks"], repo.top).stdout.strip()
-    path = Path(out)
-    return path if path.is_absolute() else Path(repo.top) / path
+    return _hooks_folder(repo_dir).path
+
+
+def _hooks_folder(repo_dir: str) -> HooksFolder:
+    top = git.open_repo(repo_dir).top
+    lines = git.run(["rev-parse", "--git-path", "hooks", "--absolute-git-dir", "--git-common-dir"],
+                    top).stdout.splitlines()
+    path, git_dir, common = (Path(top) / line for line in lines[:3])  # absolute lines stay absolute
+    return HooksFolder(path, _tracked(path, top) + _shared(path, top, git_dir, common))
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.normpath(path), os.path.normpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _tracked(folder: Path, top: str) -> tuple[Risk, ...]:
+    """E7: core.hooksPath at a folder committed in this repository (team hooks)."""
+    for place, root in ((str(folder), top), (os.path.realpath(folder), os.path.realpath(top))):
+        if _inside(place, root):
+            rel = os.path.relpath(place, root)
+            proc = git.run(["--literal-pathspecs", "ls-files", "-z", "--", rel], top, check=False)
+            if proc.returncode == 0 and proc.stdout.strip("\0"):
+                return (Risk(shared=False),)
+    return ()
+
+
+def _shared(folder: Path, top: str, git_dir: Path, common: Path) -> tuple[Risk, ...]:
+    """E6/E18: core.hooksPath from a config file other repositories read (global, system,
+    an include), or a hooks folder in this repository that resolves to a place outside it."""
+    proc = git.run(["config", "--show-origin", "-z", "--get", "core.hooksPath"], top, check=False)
+    origin = proc.stdout.split("\0")[0] if proc.returncode == 0 else ""
+    if origin.startswith("file:"):
+        source = os.path.realpath(Path(top) / origin.removeprefix("file:"))
+        if source not in {os.path.realpath(common / "config"), os.path.realpath(git_dir / "config.worktree")}:
+            return (Risk(shared=True, detail=f"core.hooksPath is set in {source}"),)
+    elif origin:
+        return (Risk(shared=True, detail=f"core.hooksPath comes from the {origin.rstrip(':')}"),)
+    roots = (top, str(common))
+    real = os.path.realpath(folder)
+    if any(_inside(str(folder), root) for root in roots) and not any(
+            _inside(real, os.path.realpath(root)) for root in roots):
+        return (Risk(shared=True, detail=f"it resolves to {real}, outside this repository"),)
+    return ()  # core.hooksPath in this repository's own config names a folder on purpose
+
+
+def _allowed(folder: HooksFolder, force: bool, *, installing: bool) -> str:
+    """Refuse a tracked or shared folder unless forced; forced, what the success line adds."""
+    effect = "run the hook" if installing else "stop running the hook"
+    if folder.risks and not force:
+        risk = folder.risks[0]
+        message = (f"{folder.path} is shared ({risk.detail}): every repository using it would {effect}"
+                   if risk.shared else f"{folder.path} is a folder that git tracks in this repository: "
+                   "writing to it would change files committed for the whole team")
+        verb = "install" if installing else "remove"
+        raise HookError(message, hint=f"run again with --force to {verb} it there all the same")
+    effect = "now runs the hook" if installing else "no longer runs the hook"
+    return "".join(
+        f"; --force: {folder.path} is shared ({risk.detail}), so every repository using it {effect}"
+        if risk.shared else f"; --force: this changes {folder.path}, which git tracks: `git status` "
+        "shows the change, and committing it would give it to the whole team"
+        for risk in folder.risks)
 
 
 def _is_ours(path: Path) -> bool:
@@ -131,9 +208,11 @@ def _move_aside(target: Path, chained: Path) -> None:
         chained.unlink()
 
 
-def install(repo_dir: str, python: str = sys.executable) -> str:
+def install(repo_dir: str, python: str = sys.executable, *, force: bool = False) -> str:
     """Install (or refresh) the hook; returns a one-line description of what was done."""
-    folder = hooks_dir(repo_dir)
+    where = _hooks_folder(repo_dir)
+    forced = _allowed(where, force, installing=True)
+    folder = where.path
     folder.mkdir(parents=True, exist_ok=True)
     hook = folder / "pre-push"
     legacy = files.present(hook) and _is_pre_commit(hook)
@@ -146,7 +225,7 @@ def install(repo_dir: str, python: str = sys.executable) -> str:
     chain = f", running {CHAINED_NAME} first" if files.present(chained) else ""
     offer = ("; this git also runs config-based hooks: `release-guard install-hook --config`"
              if git_version(repo_dir) >= CONFIG_HOOK_GIT else "")
-    return f"installed {target}{how}{chain}{offer}"
+    return f"installed {target}{how}{chain}{forced}{offer}"
 
 
 CONFIG_HOOK_GIT = (2, 54)  # git's config-based hooks: hook.<name>.event / hook.<name>.command
@@ -187,11 +266,13 @@ def _project_arg(repo_dir: str) -> str:
     return Path(os.path.relpath(Path(repo_dir).resolve(), Path(top).resolve())).as_posix()
 
 
-def uninstall(repo_dir: str) -> str:
+def uninstall(repo_dir: str, *, force: bool = False) -> str:
     """Remove our hook and put back, in its place, the hook it had replaced."""
-    folder = hooks_dir(repo_dir)
+    where = _hooks_folder(repo_dir)
+    folder = where.path
     chained = folder / CHAINED_NAME
     ours = [folder / name for name in ("pre-push", "pre-push.legacy") if _is_ours(folder / name)]
+    forced = _allowed(where, force, installing=False) if ours else ""
     done = []
     for target in ours:
         if files.present(chained):
@@ -204,4 +285,4 @@ def uninstall(repo_dir: str) -> str:
         done.append(f"removed the {CONFIG_SECTION} config")
     if not done:
         return f"no release-guard hook in {folder}: nothing to do"
-    return ", ".join(done)
+    return ", ".join(done) + forced
