@@ -259,7 +259,8 @@ def test_uninstall_restores_the_foreign_hook_exactly(project: GitRepo, cli: Cli,
     assert cli("install-hook", cwd=project.path).code == 0
     result = cli("install-hook", "--uninstall", cwd=project.path)
     assert result.code == 0, result
-    assert result.out == f"release-guard: removed {hook}\n"
+    assert result.out == (f"release-guard: restored {hook} (the hook release-guard had moved to "
+                          f"pre-push{CHAINED_SUFFIX})\n")
     assert hook.read_bytes() == original
     assert mode(hook) == 0o700
     assert not (hooks(project) / f"pre-push{CHAINED_SUFFIX}").exists()
@@ -269,6 +270,7 @@ def test_uninstall_removes_ours_and_leaves_others_alone(project: GitRepo, cli: C
     assert cli("install-hook", cwd=project.path).code == 0
     result = cli("install-hook", "--uninstall", cwd=project.path)
     assert result.code == 0, result
+    assert result.out == f"release-guard: removed {hooks(project) / 'pre-push'}\n"  # nothing restored
     assert not (hooks(project) / "pre-push").exists()
     again = cli("install-hook", "--uninstall", cwd=project.path)
     assert again.code == 0, again
@@ -310,8 +312,8 @@ def test_pre_commit_first_ours_goes_to_legacy(project: GitRepo, cli: Cli, pre_co
     result = cli("install-hook", cwd=project.path)
     legacy = hooks(project) / "pre-push.legacy"
     assert result.code == 0, result
-    assert result.out == (f"release-guard: installed {legacy} after pre-commit's pre-push hook "
-                          "(as pre-push.legacy)\n")
+    assert result.out == (f"release-guard: installed {legacy}, which pre-commit's pre-push hook runs "
+                          "before its own hooks\n")
     assert MARKER in legacy.read_text()
     assert is_executable(legacy)
     assert (hooks(project) / "pre-push").read_bytes() == theirs
@@ -330,8 +332,8 @@ def test_pre_commit_after_us_moves_ours_to_legacy(project: GitRepo, cli: Cli, pr
     legacy = hooks(project) / "pre-push.legacy"
     assert legacy.read_bytes() == ours
     result = cli("install-hook", cwd=project.path)  # a refresh finds ours where pre-commit put it
-    assert result.out == (f"release-guard: installed {legacy} after pre-commit's pre-push hook "
-                          "(as pre-push.legacy)\n")
+    assert result.out == (f"release-guard: installed {legacy}, which pre-commit's pre-push hook runs "
+                          "before its own hooks\n")
     assert PRE_COMMIT_MARKER in (hooks(project) / "pre-push").read_text()
     assert sorted(p.name for p in hooks(project).glob("pre-push*")) == [
         "pre-push", "pre-push.legacy", "pre-push.sample"]

@@ -106,6 +106,8 @@ def _install_hook_args(install: argparse.ArgumentParser) -> None:
     install.add_argument("--config", action="store_true", help="git 2.54+: install it as config-based "
                          "hook (hook.release-guard.event = pre-push) instead of a file")
     install.add_argument("--project", "-C", default=".", metavar="DIR", help="the repository")
+    install.add_argument("--force", action="store_true", help="write in a hooks folder that git tracks "
+                         "or that other repositories share (core.hooksPath) all the same")
     install.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_install_hook"))
 
 
@@ -216,11 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # a bug: still one line and exit 2, never 1 ("a check failed")
+        hint = "run again with RELEASE_GUARD_DEBUG=1 for the traceback, and report it"
         if os.environ.get("RELEASE_GUARD_DEBUG"):
-            raise
+            import traceback
+
+            traceback.print_exc()  # and still exit 2, never 1: a bug is no failed check
+            hint = "report it with the traceback above"
         sys.stderr.write(f"release-guard: error: internal error: {type(exc).__name__} at {_origin(exc)} "
-                         "(hint: a bug in release-guard; run again with RELEASE_GUARD_DEBUG=1 for the "
-                         "traceback, and report it)\n")
+                         f"(hint: a bug in release-guard; {hint})\n")
         return 2
 
 

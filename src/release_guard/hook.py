@@ -4,19 +4,25 @@ pre-commit runs no hook at all for a push that brings no new commits (the usual
 `git push origin v1.2.3`), so release-guard installs a plain git hook that reads every
 pushed ref from stdin. Where pre-commit's own pre-push hook is installed, ours is written
 to `pre-push.legacy`, which pre-commit runs first with the same arguments and stdin.
+
+A hook folder that git tracks (team hooks under core.hooksPath) or that other
+repositories share (a global core.hooksPath, a symlinked .git/hooks) is written only
+with --force, and the success line then says what else the change reaches. How the
+files themselves are written, moved aside and put back is in hook_files.py.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release_guard import git
+from release_guard import hook_files as files
 from release_guard.errors import HookError
 
 MARKER = "# release-guard pre-push hook: installed by `release-guard install-hook`"
@@ -90,55 +96,136 @@ fi
 """
 
 
+class Risk(NamedTuple):
+    """Why writing in the hooks folder reaches beyond this clone."""
+
+    shared: bool  # False: git tracks the folder; True: other repositories use it
+    detail: str = ""  # for a shared folder: what makes it shared
+
+
+@dataclass(frozen=True)
+class HooksFolder:
+    """Where git runs hooks from here, and what else writing there would touch."""
+
+    path: Path  # as git names it (core.hooksPath, or the common git dir's hooks/)
+    risks: tuple[Risk, ...]
+
+
 def hooks_dir(repo_dir: str) -> Path:
     """The hooks folder git uses here (honours core.hooksPath and worktrees)."""
-    repo = git.open_repo(repo_dir)
-    out = git.run(["rev-parse", "--git-path", "hooks"], repo.top).stdout.strip()
-    path = Path(out)
-    return path if path.is_absolute() else Path(repo.top) / path
+    return _hooks_folder(repo_dir).path
 
 
-def _contains(path: Path, marker: str) -> bool:
-    try:
-        return marker in path.read_text(errors="replace")
-    except OSError:
-        return False
+def _hooks_folder(repo_dir: str) -> HooksFolder:
+    top = git.open_repo(repo_dir).top
+    lines = git.run(["rev-parse", "--git-path", "hooks", "--absolute-git-dir", "--git-common-dir"],
+                    top).stdout.splitlines()
+    path, git_dir, common = (Path(top) / line for line in lines[:3])  # absolute lines stay absolute
+    return HooksFolder(path, _tracked(path, top) + _shared(path, top, git_dir, common))
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.normpath(path), os.path.normpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _tracked(folder: Path, top: str) -> tuple[Risk, ...]:
+    """E7: core.hooksPath at a folder committed in this repository (team hooks)."""
+    for place, root in ((str(folder), top), (os.path.realpath(folder), os.path.realpath(top))):
+        if _inside(place, root):
+            rel = os.path.relpath(place, root)
+            proc = git.run(["--literal-pathspecs", "ls-files", "-z", "--", rel], top, check=False)
+            if proc.returncode == 0 and proc.stdout.strip("\0"):
+                return (Risk(shared=False),)
+    return ()
+
+
+def _shared(folder: Path, top: str, git_dir: Path, common: Path) -> tuple[Risk, ...]:
+    """E6/E18: core.hooksPath from a config file other repositories read (global, system,
+    an include), or a hooks folder in this repository that resolves to a place outside it."""
+    proc = git.run(["config", "--show-origin", "-z", "--get", "core.hooksPath"], top, check=False)
+    origin = proc.stdout.split("\0")[0] if proc.returncode == 0 else ""
+    if origin.startswith("file:"):
+        source = os.path.realpath(Path(top) / origin.removeprefix("file:"))
+        if source not in {os.path.realpath(common / "config"), os.path.realpath(git_dir / "config.worktree")}:
+            return (Risk(shared=True, detail=f"core.hooksPath is set in {source}"),)
+    elif origin:
+        return (Risk(shared=True, detail=f"core.hooksPath comes from the {origin.rstrip(':')}"),)
+    roots = (top, str(common))
+    real = os.path.realpath(folder)
+    if any(_inside(str(folder), root) for root in roots) and not any(
+            _inside(real, os.path.realpath(root)) for root in roots):
+        return (Risk(shared=True, detail=f"it resolves to {real}, outside this repository"),)
+    return ()  # core.hooksPath in this repository's own config names a folder on purpose
+
+
+def _allowed(folder: HooksFolder, force: bool, *, installing: bool) -> str:
+    """Refuse a tracked or shared folder unless forced; forced, what the success line adds."""
+    effect = "run the hook" if installing else "stop running the hook"
+    if folder.risks and not force:
+        risk = folder.risks[0]
+        message = (f"{folder.path} is shared ({risk.detail}): every repository using it would {effect}"
+                   if risk.shared else f"{folder.path} is a folder that git tracks in this repository: "
+                   "writing to it would change files committed for the whole team")
+        verb = "install" if installing else "remove"
+        raise HookError(message, hint=f"run again with --force to {verb} it there all the same")
+    effect = "now runs the hook" if installing else "no longer runs the hook"
+    return "".join(
+        f"; --force: {folder.path} is shared ({risk.detail}), so every repository using it {effect}"
+        if risk.shared else f"; --force: this changes {folder.path}, which git tracks: `git status` "
+        "shows the change, and committing it would give it to the whole team"
+        for risk in folder.risks)
 
 
 def _is_ours(path: Path) -> bool:
-    return _contains(path, MARKER)
+    """Our hook is always a regular file that we wrote: never a symlink."""
+    return files.contains(path, MARKER, follow=False)
 
 
 def _is_pre_commit(path: Path) -> bool:
-    return _contains(path, PRE_COMMIT_MARKER)
+    return files.contains(path, PRE_COMMIT_MARKER, follow=True)
 
 
-def _write_executable(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp-release-guard")
-    tmp.write_text(text)
-    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
-    tmp.replace(path)
+def _move_aside(target: Path, chained: Path) -> None:
+    """Move a hook that is not ours from `target` to `chained`, never overwriting `chained`.
+
+    Another install-hook may be doing the same at the same moment: whichever moves it
+    first wins, the others find it moved (or being moved: one file at both names).
+    """
+    if not files.present(target) or _is_ours(target):
+        return
+    try:
+        files.move_no_replace(target, chained)
+    except FileNotFoundError:
+        return  # moved away by another install-hook since we looked
+    except FileExistsError:
+        if files.present(target) and not _is_ours(target) and not files.same_file(target, chained):
+            raise HookError(f"{target} is not release-guard's and {chained} already exists",
+                            hint="move one of them away, then run `release-guard install-hook` "
+                            "again") from None
+        return
+    if _is_ours(chained):  # ours had replaced it since we looked: that was no one else's hook
+        chained.unlink()
 
 
-def install(repo_dir: str, python: str = sys.executable) -> str:
+def install(repo_dir: str, python: str = sys.executable, *, force: bool = False) -> str:
     """Install (or refresh) the hook; returns a one-line description of what was done."""
-    folder = hooks_dir(repo_dir)
+    where = _hooks_folder(repo_dir)
+    forced = _allowed(where, force, installing=True)
+    folder = where.path
     folder.mkdir(parents=True, exist_ok=True)
     hook = folder / "pre-push"
-    target = folder / "pre-push.legacy" if hook.exists() and _is_pre_commit(hook) else hook
+    legacy = files.present(hook) and _is_pre_commit(hook)
+    target = folder / "pre-push.legacy" if legacy else hook
     chained = folder / CHAINED_NAME
-    if target.exists() and not _is_ours(target):
-        if chained.exists():
-            raise HookError(f"{target} is not release-guard's and {chained} already exists",
-                            hint="move one of them away, then run `release-guard install-hook` again")
-        target.replace(chained)
-    _write_executable(target, _script(python, _project_arg(repo_dir)))
-    how = "after pre-commit's pre-push hook (as pre-push.legacy)" if target.name.endswith(".legacy") \
-        else "as the git pre-push hook"
-    chain = f", running {CHAINED_NAME} first" if chained.exists() else ""
+    _move_aside(target, chained)
+    files.write_executable(target, _script(python, _project_arg(repo_dir)))
+    how = ", which pre-commit's pre-push hook runs before its own hooks" if legacy \
+        else " as the git pre-push hook"
+    chain = f", running {CHAINED_NAME} first" if files.present(chained) else ""
     offer = ("; this git also runs config-based hooks: `release-guard install-hook --config`"
              if git_version(repo_dir) >= CONFIG_HOOK_GIT else "")
-    return f"installed {target} {how}{chain}{offer}"
+    return f"installed {target}{how}{chain}{forced}{offer}"
 
 
 CONFIG_HOOK_GIT = (2, 54)  # git's config-based hooks: hook.<name>.event / hook.<name>.command
@@ -179,21 +266,23 @@ def _project_arg(repo_dir: str) -> str:
     return Path(os.path.relpath(Path(repo_dir).resolve(), Path(top).resolve())).as_posix()
 
 
-def uninstall(repo_dir: str) -> str:
+def uninstall(repo_dir: str, *, force: bool = False) -> str:
     """Remove our hook and put back, in its place, the hook it had replaced."""
-    folder = hooks_dir(repo_dir)
+    where = _hooks_folder(repo_dir)
+    folder = where.path
     chained = folder / CHAINED_NAME
-    removed = []
-    for name in ("pre-push", "pre-push.legacy"):
-        target = folder / name
-        if target.exists() and _is_ours(target):
-            if chained.exists():
-                chained.replace(target)
-            else:
-                target.unlink()
-            removed.append(str(target))
+    ours = [folder / name for name in ("pre-push", "pre-push.legacy") if _is_ours(folder / name)]
+    forced = _allowed(where, force, installing=False) if ours else ""
+    done = []
+    for target in ours:
+        if files.present(chained):
+            files.put_back(chained, target)
+            done.append(f"restored {target} (the hook release-guard had moved to {CHAINED_NAME})")
+        else:
+            target.unlink()
+            done.append(f"removed {target}")
     if _uninstall_config(repo_dir):
-        removed.append(f"the {CONFIG_SECTION} config")
-    if not removed:
+        done.append(f"removed the {CONFIG_SECTION} config")
+    if not done:
         return f"no release-guard hook in {folder}: nothing to do"
-    return "removed " + ", ".join(removed)
+    return ", ".join(done) + forced

@@ -269,11 +269,11 @@ def cmd_install_hook(args: argparse.Namespace) -> int:
 
     try:
         if args.uninstall:
-            message = hook.uninstall(args.project)
+            message = hook.uninstall(args.project, force=args.force)
         elif args.config:
             message = hook.install_config(args.project)
         else:
-            message = hook.install(args.project)
+            message = hook.install(args.project, force=args.force)
     except OSError as exc:  # core.hooksPath at a file, a read-only folder, ...
         raise HookError(f"{exc.filename or 'the hooks folder'}: {exc.strerror or exc}",
                         hint="check core.hooksPath (git config core.hooksPath) and the folder's "
