@@ -1235,11 +1235,12 @@ def test_unmerged_project_file_is_named(repo: GitRepo, cli: Any) -> None:
     repo.commit("2.0.0")
     repo.git("merge", "-q", "other", check=False)
     assert "pyproject.toml" in repo.git("diff", "--name-only", "--diff-filter=U")
-    result = cli("check-version", cwd=repo.path)
-    assert (result.code, result.out) == (2, "")
-    assert result.err == ("release-guard: error: pyproject.toml is unmerged (resolve the conflict first) "
-                          "(hint: edit the conflict out, then git add pyproject.toml (git status lists every "
-                          "conflict))\n")
+    for state in ((), ("--worktree",)):  # the index holds no stage 0; the file on disk has markers
+        result = cli("check-version", *state, cwd=repo.path)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == ("release-guard: error: pyproject.toml is unmerged (resolve the conflict first) "
+                              "(hint: edit the conflict out, then git add pyproject.toml (git status lists "
+                              "every conflict))\n"), state
 
 
 def test_worktree_outside_git_checks_what_needs_no_git(tmp_path: Any, cli: Any) -> None:

@@ -236,13 +236,14 @@ def cmd_check_version(args: argparse.Namespace) -> int:
     try:
         tree = _tree(args.project, repo, state)
         where = _display(args.project, "pyproject.toml")
-        table = monorepo.root_table(tree, where)
-        if table is not None:
-            return _check_projects(args, repo, state, started, table, where)
         try:
-            info = read_project(tree)
+            table = monorepo.root_table(tree, where)
+            if table is None:
+                info = read_project(tree)
         except ProjectError as exc:
             raise _explain(exc, tree, args.project, repo, state) from None
+        if table is not None:
+            return _check_projects(args, repo, state, started, table, where)
         cfg = config_mod.load(info.config_table, os.environ, config_mod.flag_overrides(args), where)
         findings = _repository_findings(repo, started)
         findings += check_version_findings(args.project, args.version_files, repo, state, tree, info,
