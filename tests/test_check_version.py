@@ -1167,6 +1167,18 @@ def test_shallow_clone_base_without_merge_base_is_exit_2(origin: GitRepo, cli: A
     assert result.err == (
         f"release-guard: error: --base origin/main and HEAD have no common ancestor in this shallow clone "
         f"({shallow.path}): the history between them was not fetched (hint: {SHALLOW_HINT})\n")
+    single = clone(origin, tmp_path / "single", "--depth", "1", "-b", "feature")  # only the one branch
+    missing = cli("check-version", "--base", "origin/main", cwd=single.path)
+    assert (missing.code, missing.err) == (2, (
+        f"release-guard: error: 'origin/main' is not a commit in this shallow clone ({single.path}) (hint: "
+        "fetch it and the history: git fetch --unshallow origin main:refs/remotes/origin/main (GitHub "
+        "Actions: actions/checkout with fetch-depth: 0))\n"))
+    single.git("fetch", "-q", "--unshallow", "origin", "main:refs/remotes/origin/main")  # what it says
+    fetched = cli("check-version", "--base", "origin/main", cwd=single.path)
+    assert (fetched.code, finding_lines(fetched.out)) == (1, [  # checked now, both findings real
+        rg106(SOURCES[0], "1.0", "v1.0", "src/demo/core.py"),
+        "pyproject.toml:3: RG107 version 1.0 is lower than 1.1 on origin/main, but release files changed "
+        "since then (src/demo/core.py)"])
 
 
 # --- M3: ignore = [...] -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from release_guard import config as config_mod
 from release_guard import git, monorepo, states
 from release_guard.checks import version as vchecks
-from release_guard.errors import ConfigError, ProjectError, ReleaseGuardError
+from release_guard.errors import ConfigError, GitError, ProjectError, ReleaseGuardError
 from release_guard.findings import Finding
 from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
@@ -165,7 +165,7 @@ class _GitFacts(NamedTuple):
     @classmethod
     def start(cls, repo: git.Repo, state: State) -> _GitFacts:
         head = state.rev or "HEAD"
-        base_commit = git.resolve_commit(repo, state.base) if state.base else None
+        base_commit = _resolve_base(repo, state.base) if state.base else None
         since = None
         if base_commit and state.base:
             base_name = f"--base {state.base}" if state.compare_base else \
@@ -183,6 +183,18 @@ class _GitFacts(NamedTuple):
         for proc in (self.every_tag, self.reachable_tags, self.changed):
             if proc is not None:
                 proc.wait()
+
+
+def _resolve_base(repo: git.Repo, base: str) -> str:
+    sha = git.rev_parse(repo, base) if base.strip() else None
+    if sha is None and repo.shallow:  # actions/checkout fetches the one ref it checks out
+        remote, _, branch = base.partition("/")
+        fetch = (f"git fetch --unshallow {remote} {branch}:refs/remotes/{remote}/{branch}" if branch
+                 else "git fetch --tags --unshallow")
+        raise GitError(f"{base!r} is not a commit in this shallow clone ({repo.top})",
+                       hint=f"fetch it and the history: {fetch} (GitHub Actions: actions/checkout with "
+                       "fetch-depth: 0)")
+    return sha or git.resolve_commit(repo, base)
 
 
 def _open(args: argparse.Namespace) -> git.Repo | None:
