@@ -236,11 +236,14 @@ NON_CANONICAL = [
 ])
 def test_non_canonical_version_is_rg102(repo: GitRepo, cli: Any, source: VersionSource, state: str,
                                         raw: str, canonical: str) -> None:
+    """A warning, not a block: the backends and the index normalise the version (C1)."""
     write_project(repo, source, raw)
     result = check(repo, cli, state)
-    assert_outcome(result, source, at(
-        source, f"RG102 version {raw!r} is not in canonical form; the index will list it as {canonical!r}"))
+    assert (result.code, result.err, finding_lines(result.out)) == (0, "", [at(
+        source, f"RG102 warning: version {raw!r} is not in canonical form; the index will list it as "
+                f"{canonical!r}")])
     assert hints(result.out) == [f"write it as {canonical!r}"]
+    assert result.out.splitlines()[-1] == f"release-guard: version {raw} ok ({source.shown})"
 
 
 def test_hatch_path_drops_a_leading_v_like_hatchling(repo: GitRepo, cli: Any) -> None:
@@ -757,9 +760,9 @@ def test_ref_checks_that_revision(repo: GitRepo, cli: Any) -> None:
     write_project(repo, pep621, "not a version")
     repo.stage()  # neither the index nor the working tree matters with --ref
     old = cli("check-version", "--ref", "HEAD~1", cwd=repo.path)
-    assert (old.code, finding_lines(old.out)) == (1, [
-        "pyproject.toml:3: RG102 version '1.0.0-rc1' is not in canonical form; the index will list it as "
-        "'1.0.0rc1'"])
+    assert (old.code, finding_lines(old.out)) == (0, [
+        "pyproject.toml:3: RG102 warning: version '1.0.0-rc1' is not in canonical form; the index will "
+        "list it as '1.0.0rc1'"])
     new = cli("check-version", "--ref", "HEAD", cwd=repo.path)
     assert (new.code, new.out) == (0, "release-guard: version 1.0.0rc2 ok (pyproject.toml:3)\n")
 
@@ -1013,10 +1016,10 @@ def test_pre_push_to_ref_may_be_an_annotated_tag_object(pushed: tuple[GitRepo, s
     assert tag_object != repo.git("rev-parse", "HEAD")
     pre_push(monkeypatch, remote_sha, tag_object, "refs/tags/marker")
     result = cli("check-version", cwd=repo.path)
-    assert result.code == 1
+    assert result.code == 0
     assert finding_lines(result.out)[0] == (
-        "pyproject.toml:3: RG102 version '1.0.0-rc1' is not in canonical form; the index will list it "
-        "as '1.0.0rc1'")
+        "pyproject.toml:3: RG102 warning: version '1.0.0-rc1' is not in canonical form; the index will "
+        "list it as '1.0.0rc1'")
 
 
 def test_pre_push_base_flag_beats_from_ref(pushed: tuple[GitRepo, str], cli: Any,
@@ -1045,10 +1048,10 @@ def test_pre_push_of_a_new_root_branch_checks_head(repo: GitRepo, cli: Any,
     monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", "origin")
     monkeypatch.setenv("PRE_COMMIT_REMOTE_URL", "/srv/git/demo.git")
     result = cli("check-version", cwd=repo.path)
-    assert result.code == 1
+    assert result.code == 0
     assert finding_lines(result.out) == [
-        "pyproject.toml:3: RG102 version '1.0.0-rc1' is not in canonical form; the index will list it "
-        "as '1.0.0rc1'"]
+        "pyproject.toml:3: RG102 warning: version '1.0.0-rc1' is not in canonical form; the index will "
+        "list it as '1.0.0rc1'"]
 
 
 @pytest.mark.parametrize("at_pre_push", [True, False], ids=["pre-push", "ci-ref-head"])
@@ -1068,3 +1071,273 @@ def test_pre_push_of_the_tagged_release_commit_passes(pushed: tuple[GitRepo, str
             monkeypatch.delenv(name)
     result = cli("check-version", *args, cwd=repo.path)
     assert (result.code, finding_lines(result.out)) == (0, [])
+
+
+# --- B6: a tag on HEAD with --base is that commit's own release -------------------------
+
+
+def test_release_commit_with_base_agrees_in_every_state(repo: GitRepo, cli: Any) -> None:
+    """The probe's case: HEAD tagged v1.2 (version 1.2), v1.0 on an earlier commit."""
+    pep621 = SOURCES[0]
+    released(repo, pep621, "1.0", tag="v1.0")
+    change_code(repo)
+    released(repo, pep621, "1.2", tag="v1.2")
+    for state in (("--ref", "HEAD"), (), ("--staged",), ("--worktree",)):
+        result = cli("check-version", *state, "--base", "v1.0", cwd=repo.path)
+        assert (result.code, result.out) == (0, "release-guard: version 1.2 ok (pyproject.toml:3)\n"), state
+    # A change after the release, staged (or on disk), is RG106; the release's own files are not listed.
+    change_code(repo, "def f():\n    return 3\n")
+    repo.write("src/demo/extra.py", "x = 1\n")
+    repo.git("add", "src/demo/extra.py")
+    staged = cli("check-version", "--base", "v1.0", cwd=repo.path)
+    assert (staged.code, finding_lines(staged.out)) == (
+        1, [rg106(pep621, "1.2", "v1.2", "src/demo/extra.py")])
+    on_disk = cli("check-version", "--worktree", "--base", "v1.0", cwd=repo.path)
+    assert (on_disk.code, finding_lines(on_disk.out)) == (
+        1, [rg106(pep621, "1.2", "v1.2", "src/demo/core.py, src/demo/extra.py")])
+    committed = cli("check-version", "--ref", "HEAD", "--base", "v1.0", cwd=repo.path)
+    assert committed.code == 0
+
+
+def test_base_with_an_earlier_release_of_the_same_version_is_still_rg106(repo: GitRepo, cli: Any) -> None:
+    pep621 = SOURCES[0]
+    released(repo, pep621, "1.0", tag="v1.0")
+    repo.git("checkout", "-q", "-b", "feature")
+    change_code(repo)
+    repo.commit("unbumped")
+    for state in (("--ref", "HEAD"), (), ("--worktree",)):
+        result = cli("check-version", *state, "--base", "main", cwd=repo.path)
+        assert finding_lines(result.out)[0] == rg106(pep621, "1.0", "v1.0", "src/demo/core.py"), state
+
+
+# --- B10: shallow clones ------------------------------------------------------------------
+
+
+SHALLOW_WARNING = ("RG109 warning: shallow clone: tags and history are missing, so RG105/RG106 cannot be "
+                   "checked")
+SHALLOW_HINT = ("fetch the history and the tags: git fetch --tags --unshallow (GitHub Actions: "
+                "actions/checkout with fetch-depth: 0)")
+
+
+@pytest.fixture
+def origin(repo: GitRepo) -> GitRepo:
+    """v1.0 and v1.1 released; main moved on (docs), so a depth-1 clone fetches no tag."""
+    released(repo, SOURCES[0], "1.0", tag="v1.0")
+    change_code(repo)
+    released(repo, SOURCES[0], "1.1", tag="v1.1")
+    change_docs(repo)
+    repo.commit("docs")
+    return repo
+
+
+def clone(origin: GitRepo, tmp_path: Any, *args: str) -> GitRepo:
+    target = GitRepo(tmp_path / "clone")
+    origin.git("clone", "-q", *args, f"file://{origin.path}", str(target.path))
+    return target
+
+
+def test_shallow_clone_without_tags_warns(origin: GitRepo, cli: Any, tmp_path: Any) -> None:
+    shallow = clone(origin, tmp_path, "--depth", "1")
+    write_project(shallow, SOURCES[0], "0.9")
+    shallow.stage()
+    result = cli("check-version", cwd=shallow.path)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (f"{SHALLOW_WARNING}\n  hint: {SHALLOW_HINT}\n"
+                          "release-guard: version 0.9 ok (pyproject.toml:3)\n")
+    shallow.git("fetch", "-q", "--tags", "--unshallow")  # what the hint says
+    fetched = cli("check-version", cwd=shallow.path)
+    assert (fetched.code, finding_lines(fetched.out)) == (1, [
+        "pyproject.toml:3: RG105 version 0.9 is lower than the newest release tag v1.1 (1.1)"])
+
+
+def test_full_clone_and_shallow_clone_with_tags_do_not_warn(origin: GitRepo, cli: Any, tmp_path: Any) -> None:
+    origin.tag("v1.1.0")  # on the tip: a depth-1 clone fetches it
+    shallow = clone(origin, tmp_path, "--depth", "1")
+    result = cli("check-version", cwd=shallow.path)
+    assert (result.code, result.out) == (0, "release-guard: version 1.1 ok (pyproject.toml:3)\n")
+
+
+def test_shallow_clone_base_without_merge_base_is_exit_2(origin: GitRepo, cli: Any, tmp_path: Any) -> None:
+    origin.git("checkout", "-q", "-b", "feature", "v1.0")
+    change_code(origin, "def f():\n    return 9\n")
+    origin.commit("feature work")
+    shallow = clone(origin, tmp_path, "--depth", "1", "--no-single-branch", "-b", "feature")
+    result = cli("check-version", "--base", "origin/main", cwd=shallow.path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"release-guard: error: --base origin/main and HEAD have no common ancestor in this shallow clone "
+        f"({shallow.path}): the history between them was not fetched (hint: {SHALLOW_HINT})\n")
+    single = clone(origin, tmp_path / "single", "--depth", "1", "-b", "feature")  # only the one branch
+    missing = cli("check-version", "--base", "origin/main", cwd=single.path)
+    assert (missing.code, missing.err) == (2, (
+        f"release-guard: error: 'origin/main' is not a commit in this shallow clone ({single.path}) (hint: "
+        "fetch it and the history: git fetch --unshallow origin main:refs/remotes/origin/main (GitHub "
+        "Actions: actions/checkout with fetch-depth: 0))\n"))
+    single.git("fetch", "-q", "--unshallow", "origin", "main:refs/remotes/origin/main")  # what it says
+    fetched = cli("check-version", "--base", "origin/main", cwd=single.path)
+    assert (fetched.code, finding_lines(fetched.out)) == (1, [  # checked now, both findings real
+        rg106(SOURCES[0], "1.0", "v1.0", "src/demo/core.py"),
+        "pyproject.toml:3: RG107 version 1.0 is lower than 1.1 on origin/main, but release files changed "
+        "since then (src/demo/core.py)"])
+
+
+# --- M3: ignore = [...] -------------------------------------------------------------------------
+
+
+def test_ignore_silences_codes(repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    pep621 = SOURCES[0]
+    write_project(repo, pep621, "1.0.0-rc1", config='ignore = ["RG102"]\n')
+    for state in STATES:
+        result = check(repo, cli, state)
+        assert (result.code, result.out) == (0, "release-guard: version 1.0.0-rc1 ok (pyproject.toml:3)\n")
+    repo.tag("v1.0.0rc1")
+    change_code(repo)
+    assert check(repo, cli, "staged").code == 1  # RG106 is not ignored
+    monkeypatch.setenv("RELEASE_GUARD_IGNORE", "RG106")  # the environment replaces the file's list
+    result = cli("check-version", cwd=repo.path)
+    assert (result.code, finding_lines(result.out)) == (0, [
+        "pyproject.toml:3: RG102 warning: version '1.0.0-rc1' is not in canonical form; the index will "
+        "list it as '1.0.0rc1'"])
+
+
+# --- C3: bare version tags with the default format ----------------------------------------
+
+
+def test_bare_version_tags_count_with_the_default_format(repo: GitRepo, cli: Any) -> None:
+    pep621 = SOURCES[0]
+    released(repo, pep621, "1.2.0", tag="1.2.0")
+    write_project(repo, pep621, "1.1.0")
+    assert_outcome(check(repo, cli, "staged"), pep621,
+                   "pyproject.toml:3: RG105 version 1.1.0 is lower than the newest release tag 1.2.0 (1.2.0)")
+    write_project(repo, pep621, "1.2.0")
+    change_code(repo)
+    assert_outcome(check(repo, cli, "staged"), pep621, rg106(pep621, "1.2.0", "1.2.0", "src/demo/core.py"))
+
+
+# --- C7, C8, C9: what the messages name ---------------------------------------------------
+
+
+def test_ref_errors_name_the_ref_not_a_hash(repo: GitRepo, cli: Any) -> None:
+    repo.write("README.md", "nothing yet\n")
+    repo.commit("empty")
+    repo.write("pyproject.toml", '[project\nname = "demo"\n')
+    repo.commit("broken")
+    result = cli("check-version", "--ref", "main", cwd=repo.path)
+    assert result.code == 2
+    assert result.err.startswith("release-guard: error: pyproject.toml at --ref main: invalid TOML: "), result
+    missing = cli("check-version", "--ref", "main~1", cwd=repo.path)
+    assert (missing.code, missing.err) == (2, (
+        "release-guard: error: no pyproject.toml, setup.cfg or setup.py at --ref main~1 (hint: check that "
+        "the project existed there, or pass its directory with --project DIR)\n"))
+    repo.write("pkg/pyproject.toml", '[project]\nname = "demo"\nversion = "1.0"\n')
+    repo.commit("the project, in pkg/")
+    sub = cli("check-version", "--ref", "main~1", "-C", "pkg", cwd=repo.path)
+    assert sub.err.startswith("release-guard: error: no pyproject.toml, setup.cfg or setup.py in pkg/ at "
+                              "--ref main~1 (hint: ")
+
+
+def test_unmerged_project_file_is_named(repo: GitRepo, cli: Any) -> None:
+    write_project(repo, SOURCES[0], "1.0.0")
+    repo.commit("1.0.0")
+    repo.git("checkout", "-q", "-b", "other")
+    write_project(repo, SOURCES[0], "1.1.0")
+    repo.commit("1.1.0")
+    repo.git("checkout", "-q", "main")
+    write_project(repo, SOURCES[0], "2.0.0")
+    repo.commit("2.0.0")
+    repo.git("merge", "-q", "other", check=False)
+    assert "pyproject.toml" in repo.git("diff", "--name-only", "--diff-filter=U")
+    for state in ((), ("--worktree",)):  # the index holds no stage 0; the file on disk has markers
+        result = cli("check-version", *state, cwd=repo.path)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == ("release-guard: error: pyproject.toml is unmerged (resolve the conflict first) "
+                              "(hint: edit the conflict out, then git add pyproject.toml (git status lists "
+                              "every conflict))\n"), state
+
+
+def test_worktree_outside_git_checks_what_needs_no_git(tmp_path: Any, cli: Any) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0.0-rc1"\n')
+    result = cli("check-version", "--worktree", cwd=folder)
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        "RG110 info: not inside a git repository: checked validity and consistency only; the tag and bump "
+        "checks (RG105-RG107) need git",
+        "  hint: run it in the project's git checkout to check them too",
+        "pyproject.toml:3: RG102 warning: version '1.0.0-rc1' is not in canonical form; the index will list "
+        "it as '1.0.0rc1'",
+        "  hint: write it as '1.0.0rc1'",
+        "release-guard: version 1.0.0-rc1 ok (pyproject.toml:3)",
+    ]
+    (folder / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0+x"\n')
+    assert cli("check-version", "--worktree", cwd=folder).code == 1
+    for args in ((), ("--worktree", "--base", "main")):
+        refused = cli("check-version", *args, cwd=folder)
+        assert (refused.code, refused.out) == (2, "")
+        assert refused.err.startswith("release-guard: error: . is not inside a git repository"), args
+
+
+# --- M4: a monorepo root checks every listed project -------------------------------------
+
+
+def mono_root(repo: GitRepo, projects: list[str], **versions: str) -> None:
+    repo.write("pyproject.toml", '[tool.release-guard]\ntag-format = "{name}-v{version}"\n'
+                                 f"projects = {json.dumps(projects)}\n")
+    for folder, version in versions.items():
+        name = folder.replace("_", "-")
+        repo.write(f"pkgs/{name}/pyproject.toml", f'[project]\nname = "{name}"\nversion = "{version}"\n')
+        repo.write(f"pkgs/{name}/src/{folder}/__init__.py", '"""package."""\n')
+
+
+@pytest.fixture
+def mono(repo: GitRepo) -> GitRepo:
+    mono_root(repo, ["pkgs/pkg-a", "pkgs/pkg-b"], pkg_a="1.0.0", pkg_b="2.0.0")
+    repo.commit("two packages")
+    repo.tag("pkg-a-v1.0.0")
+    repo.tag("pkg-b-v2.0.0")
+    return repo
+
+
+def test_monorepo_root_checks_every_project(mono: GitRepo, cli: Any) -> None:
+    mono.write("pkgs/pkg-a/src/pkg_a/core.py", "x = 1\n")
+    for state in STATES:
+        result = check(mono, cli, state)
+        assert (result.code, finding_lines(result.out)) == (1, [
+            "pkgs/pkg-a/pyproject.toml:3: RG106 1.0.0 is already released (tag pkg-a-v1.0.0), but release "
+            "files change (pkgs/pkg-a/src/pkg_a/core.py); bump the version"]), state
+    mono.write("pkgs/pkg-a/pyproject.toml", '[project]\nname = "pkg-a"\nversion = "1.0.1"\n')
+    mono.write("pkgs/pkg-b/pyproject.toml", '[project]\nname = "pkg-b"\nversion = "1.0.0"\n')
+    result = check(mono, cli, "staged")
+    assert (result.code, finding_lines(result.out)) == (1, [
+        "pkgs/pkg-b/pyproject.toml:3: RG105 version 1.0.0 is lower than the newest release tag pkg-b-v2.0.0 "
+        "(2.0.0)"])
+    mono.write("pkgs/pkg-b/pyproject.toml", '[project]\nname = "pkg-b"\nversion = "2.0.0"\n')
+    result = check(mono, cli, "committed")
+    assert (result.code, result.out) == (0, "release-guard: version 1.0.1 ok (pkgs/pkg-a/pyproject.toml:3)\n"
+                                            "release-guard: version 2.0.0 ok (pkgs/pkg-b/pyproject.toml:3)\n")
+
+
+def test_monorepo_project_config_over_the_roots(mono: GitRepo, cli: Any) -> None:
+    mono.write("pkgs/pkg-a/pyproject.toml", '[project]\nname = "pkg-a"\nversion = "1.0.1-rc1"\n\n'
+                                            '[tool.release-guard]\nignore = ["RG102"]\n')
+    mono.write("pkgs/pkg-b/pyproject.toml", '[project]\nname = "pkg-b"\nversion = "2.0.1-rc1"\n')
+    result = check(mono, cli, "staged")
+    assert (result.code, finding_lines(result.out)) == (0, [
+        "pkgs/pkg-b/pyproject.toml:3: RG102 warning: version '2.0.1-rc1' is not in canonical form; the index "
+        "will list it as '2.0.1rc1'"])
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("pkgs/pkg-typo", "projects entry 'pkgs/pkg-typo' has no pyproject.toml, setup.cfg or setup.py in the "
+                      "index"),
+    ("../..", "projects entry '../..' is not a folder inside the root"),
+    ("/etc", "projects entry '/etc' is not a folder inside the root"),
+])
+def test_monorepo_entry_without_a_project_is_a_config_error(repo: GitRepo, cli: Any, entry: str,
+                                                            message: str) -> None:
+    mono_root(repo, ["pkgs/pkg-a", entry], pkg_a="1.0.0")
+    result = check(repo, cli, "staged")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith(f"release-guard: error: pyproject.toml [tool.release-guard]: {message} "
+                                 "(hint: "), result.err

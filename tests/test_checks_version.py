@@ -164,7 +164,7 @@ def test_validity_invalid_without_suggestion() -> None:
 def test_validity_non_canonical() -> None:
     assert vc.validity("2.6.0.rc1", "qiskit/VERSION.txt", 1) == [Finding(
         "RG102", "version '2.6.0.rc1' is not in canonical form; the index will list it as '2.6.0rc1'",
-        "qiskit/VERSION.txt", 1, "write it as '2.6.0rc1'")]
+        "qiskit/VERSION.txt", 1, "write it as '2.6.0rc1'", "warning")]
 
 
 def test_validity_local_segment() -> None:
@@ -219,8 +219,24 @@ TAGS = ["v1.0", "1.1", "v2.0rc1", "vfoo", "release-3.0", "demo-v4.0", "v1.0.0", 
 
 
 def test_tag_versions_v_prefix() -> None:
+    """With the default format a bare version tag (`1.1`) is a release tag too (C3)."""
     assert vc.tag_versions(TAGS, "v{version}", "demo") == {
-        "v1.0": Version("1.0"), "v2.0rc1": Version("2.0rc1"), "v1.0.0": Version("1.0")}
+        "v1.0": Version("1.0"), "1.1": Version("1.1"), "v2.0rc1": Version("2.0rc1"),
+        "v1.0.0": Version("1.0")}
+
+
+def test_bare_version_tags_only_with_the_default_format() -> None:
+    assert vc.tag_versions(TAGS, "release-{version}", None) == {"release-3.0": Version("3.0")}
+    assert vc.split_tags("1.2.3", "v{version}") == [(None, Version("1.2.3"))]
+    assert vc.split_tags("V1.2", "v{version}") == []  # not a bare version: check-tag says RG207
+    assert vc.split_tags("latest", "v{version}") == []
+
+
+def test_tag_readings_keep_the_version_text() -> None:
+    assert vc.tag_readings("vv1.2", "v{version}") == [(None, "v1.2", Version("1.2"))]
+    assert vc.tag_readings("v9.9.9x", "v{version}") == []
+    assert vc.tag_parts("v9.9.9x", "v{version}") == [(None, "9.9.9x")]
+    assert vc.tag_readings("01.0", "v{version}") == [(None, "01.0", Version("1.0"))]
 
 
 def test_tag_versions_bare() -> None:

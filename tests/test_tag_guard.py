@@ -153,10 +153,11 @@ def test_version_at_the_tagged_commit_not_at_head(repo: GitRepo, cli: Cli, index
 
 @pytest.mark.slow
 def test_project_not_on_the_index_yet(repo: GitRepo, cli: Cli, index: LocalIndex) -> None:
+    """Said in words: a first release, not "this version is not uploaded yet"."""
     release(repo, "1.0", "v1.0", name="new-pkg")
     result = cli("check-tag", "v1.0", "--repository-url", index.upload_url, cwd=repo.path)
     assert (result.code, result.err) == (0, ""), result
-    assert lines(result) == [f"release-guard: v1.0 ok: not on {index.simple_url}"]
+    assert lines(result) == [f"release-guard: v1.0 ok: first release of new-pkg on {index.simple_url}"]
 
 
 @pytest.mark.slow
@@ -237,7 +238,7 @@ def test_monorepo_tag_chooses_its_project(monorepo: GitRepo, cli: Cli, index: Lo
     assert rg202(index, "demo-pkg-v1.1", "1.1", path="pkg-a/pyproject.toml:3") in lines(result)
     other = cli("check-tag", "other-v0.1", cwd=monorepo.path)
     assert other.code == 0, other
-    assert lines(other) == [f"release-guard: other-v0.1 ok: not on {index.simple_url}"]
+    assert lines(other) == [f"release-guard: other-v0.1 ok: first release of other on {index.simple_url}"]
 
 
 @pytest.mark.slow
@@ -742,3 +743,199 @@ def test_a_misbehaving_index_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, faul
     assert result.err.startswith("release-guard: error: ")
     assert "(hint: " in result.err
     assert PASSWORD not in result.err
+
+
+# --- the version a tag names (B7, B8, C3) -------------------------------------------------------
+
+
+def offline(cli: Cli, repo: GitRepo, *tags: str) -> Result:
+    """check-tag with the index down and --allow-offline: every check but the index's."""
+    return cli("check-tag", *tags, "--allow-offline", "--repository-url", closed_port_url(), cwd=repo.path)
+
+
+def heads(result: Result) -> list[str]:
+    """The finding lines, less the RG204 warning about the closed index."""
+    return [line for line in lines(result) if not line.startswith(("  ", "RG204 ", "release-guard: "))]
+
+
+def test_tag_with_a_non_canonical_version_warns(repo: GitRepo, cli: Cli) -> None:
+    release(repo, "1.2", "vv1.2")
+    result = offline(cli, repo, "vv1.2")
+    assert (result.code, heads(result)) == (0, [
+        "RG102 warning: tag vv1.2: version 'v1.2' is not in canonical form; the index will list it as '1.2'"])
+    assert "  hint: name the tag v1.2" in lines(result)
+
+
+SCM = ('[build-system]\nrequires = ["setuptools>=68", "setuptools-scm>=8"]\nbuild-backend = '
+       '"setuptools.build_meta"\n\n[project]\nname = "demo-pkg"\ndynamic = ["version"]\n\n'
+       '[tool.setuptools_scm]\n')
+
+
+def test_vcs_derived_tag_is_the_version_and_is_checked_as_one(repo: GitRepo, cli: Cli) -> None:
+    repo.write("pyproject.toml", SCM)
+    repo.commit("scm")
+    repo.tag("v7.1+local")
+    repo.tag("v7.2-rc1")
+    local = offline(cli, repo, "v7.1+local")
+    assert (local.code, heads(local)) == (1, [
+        "RG103 tag v7.1+local: version '7.1+local' has a local segment '+local', which the index refuses"])
+    assert "  hint: tag the public version: v7.1" in lines(local)
+    rc = offline(cli, repo, "v7.2-rc1")
+    assert (rc.code, heads(rc)) == (0, [
+        "RG102 warning: tag v7.2-rc1: version '7.2-rc1' is not in canonical form; the index will list it as "
+        "'7.2rc1'"])
+
+
+def test_tag_that_looks_like_a_release_but_does_not_parse_is_an_error(repo: GitRepo, cli: Cli) -> None:
+    """A publish workflow on tags: ['v*'] fires for these; the index (a closed port) is not read."""
+    release(repo, "1.2", "v9.9.9x")
+    repo.tag("V1.2")
+    repo.tag("1.2.x")
+    for tag in ("latest", "nightly", "docs", "vendor-drop"):
+        repo.tag(tag)
+    url = ("--repository-url", closed_port_url())
+    typo = cli("check-tag", "v9.9.9x", *url, cwd=repo.path)
+    assert (typo.code, lines(typo)) == (1, [
+        "RG101 tag v9.9.9x: version '9.9.9x' is not valid PEP 440",
+        "  hint: name it with a PEP 440 version, e.g. v1.2.3",
+    ])
+    upper = cli("check-tag", "V1.2", *url, cwd=repo.path)
+    assert (upper.code, lines(upper)) == (1, [
+        "RG207 tag V1.2 looks like a release tag but does not match tag-format 'v{version}'",
+        "  hint: name it v1.2, or set tag-format in [tool.release-guard] if releases are tagged this way",
+    ])
+    bare = cli("check-tag", "1.2.x", *url, cwd=repo.path)
+    assert (bare.code, lines(bare)[0]) == (1, "RG101 tag 1.2.x: version '1.2.x' is not valid PEP 440")
+    branch_like = cli("check-tag", "latest", "nightly", "docs", "vendor-drop", *url, cwd=repo.path)
+    assert branch_like.code == 0, branch_like
+    assert [line for line in lines(branch_like) if not line.startswith("  ")] == [
+        *(f"RG200 info: tag {t} does not match tag-format 'v{{version}}': not checked"
+          for t in ("latest", "nightly", "docs", "vendor-drop")),
+        "RG206 info: no release tag to check",
+        "release-guard: 4 tags: 0 blocked, 0 passed, 4 not checked",
+    ]
+
+
+@pytest.mark.slow
+def test_bare_version_tag_is_checked_with_the_default_format(repo: GitRepo, cli: Cli,
+                                                             pypiserver_index: LocalIndex) -> None:
+    release(repo, "1.0", "1.0")
+    result = cli("check-tag", "1.0", "--repository-url", pypiserver_index.upload_url, cwd=repo.path)
+    assert (result.code, lines(result)[0]) == (1, rg202(pypiserver_index, "1.0", "1.0"))
+
+
+def test_ignore_silences_tag_findings(repo: GitRepo, cli: Cli) -> None:
+    release(repo, "1.2", "V1.2", ignore=["RG207", "RG200"])
+    repo.tag("nightly")
+    result = cli("check-tag", "V1.2", "nightly", "--repository-url", closed_port_url(), cwd=repo.path)
+    assert (result.code, lines(result)) == (0, [
+        "RG206 info: no release tag to check", "release-guard: 2 tags: 0 blocked, 0 passed, 2 not checked"])
+    release(repo, "1.3", "vv1.3", ignore=["RG102", "RG204"])
+    quiet = offline(cli, repo, "vv1.3")
+    assert (quiet.code, lines(quiet)) == (
+        0, ["release-guard: vv1.3 ok: matches the project version (the index was not read)"])
+
+
+# --- many tags end with one summary line (C15) -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_many_tags_end_with_a_summary(repo: GitRepo, cli: Cli, pypiserver_index: LocalIndex) -> None:
+    release(repo, "1.0", "v1.0")
+    release(repo, "1.1", "v1.1")
+    release(repo, "1.2", "v1.2")
+    repo.tag("nightly")
+    url = ("--repository-url", pypiserver_index.upload_url)
+    result = cli("check-tag", "v1.0", "v1.1", "v1.2", "nightly", *url, cwd=repo.path)
+    assert (result.code, lines(result)) == (1, [
+        "RG200 info: tag nightly does not match tag-format 'v{version}': not checked",
+        "  hint: set tag-format in [tool.release-guard] if it is a release tag",
+        rg202(pypiserver_index, "v1.0", "1.0"),
+        f"  hint: bump to a free version: {FREE_AFTER_1_1}",
+        rg202(pypiserver_index, "v1.1", "1.1"),
+        f"  hint: bump to a free version: {FREE_AFTER_1_1}",
+        "release-guard: 4 tags: 2 blocked, 1 passed, 1 not checked",
+    ])
+    passing = cli("check-tag", "v1.2", "nightly", *url, cwd=repo.path)
+    assert (passing.code, lines(passing)[-2:]) == (0, [
+        f"release-guard: v1.2 ok: not on {pypiserver_index.simple_url}",
+        "release-guard: 2 tags: 0 blocked, 1 passed, 1 not checked"])
+    json_out = cli("check-tag", "v1.0", "v1.2", "--format", "json", *url, cwd=repo.path)
+    assert json.loads(json_out.out)["exit_code"] == 1  # the summary is text only
+
+
+# --- monorepo `projects` entries (F3) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("projects", "message"), [
+    (["pkg-typo", "pkg-b"], "projects entry 'pkg-typo' has no pyproject.toml, setup.cfg or setup.py in the "
+                            "working tree"),
+    (["../..", "pkg-b"], "projects entry '../..' is not a folder inside the root"),
+    (["/etc", "pkg-b"], "projects entry '/etc' is not a folder inside the root"),
+])
+def test_monorepo_entry_without_a_project_is_exit_2(repo: GitRepo, cli: Cli,
+                                                     pre_push: Callable[..., Result],
+                                                     projects: list[str], message: str) -> None:
+    repo.write("pyproject.toml", '[tool.release-guard]\ntag-format = "{name}-v{version}"\n'
+                                 f"projects = {json.dumps(projects)}\n")
+    repo.write("pkg-a/pyproject.toml", pyproject("demo-pkg", "1.2.0"))
+    repo.write("pkg-b/pyproject.toml", pyproject("other", "0.1"))
+    repo.commit("two projects")
+    repo.tag("demo-pkg-v1.2.0")
+    sha = repo.git("rev-parse", "HEAD")
+    url = ("--repository-url", closed_port_url())
+    stdin = f"refs/tags/demo-pkg-v1.2.0 {sha} refs/tags/demo-pkg-v1.2.0 {NULL}\n"
+    for result in (cli("check-tag", "demo-pkg-v1.2.0", *url, cwd=repo.path), pre_push(repo, stdin, *url)):
+        assert (result.code, result.out) == (2, "")
+        assert result.err.startswith(f"release-guard: error: pyproject.toml [tool.release-guard]: {message} "
+                                     "(hint: fix the path in projects" if "typo" in message else
+                                     f"release-guard: error: pyproject.toml [tool.release-guard]: {message} "
+                                     "(hint: list folders"), result.err
+
+
+def test_monorepo_unreadable_project_at_the_tag_is_an_error(repo: GitRepo, cli: Cli) -> None:
+    """Not "names another project": the project that cannot be read may be the tag's own."""
+    repo.write("pyproject.toml", '[tool.release-guard]\ntag-format = "{name}-v{version}"\n'
+                                 'projects = ["pkg-a", "pkg-b"]\n')
+    repo.write("pkg-a/pyproject.toml", '[project\nname = "demo-pkg"\n')
+    repo.write("pkg-b/pyproject.toml", pyproject("other", "0.1"))
+    repo.commit("pkg-a is broken")
+    repo.tag("demo-pkg-v1.2.0")
+    sha = repo.git("rev-parse", "HEAD")
+    result = cli("check-tag", "demo-pkg-v1.2.0", "--repository-url", closed_port_url(), cwd=repo.path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("release-guard: error: pkg-a/pyproject.toml at tag demo-pkg-v1.2.0 "
+                                 f"(commit {sha[:7]}): invalid TOML"), result.err
+
+
+# --- messages name what the user gave (C7, C10) -------------------------------------------------
+
+
+def test_errors_name_the_tag_not_a_hash(repo: GitRepo, cli: Cli) -> None:
+    release(repo, "1.0", "v1.0")
+    old = repo.git("rev-parse", "HEAD")
+    (repo.path / "pkg").mkdir()
+    repo.git("mv", "pyproject.toml", "pkg/pyproject.toml")
+    repo.commit("the project moves into pkg/")
+    result = cli("check-tag", "v1.0", "-C", "pkg", "--repository-url", closed_port_url(), cwd=repo.path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("release-guard: error: no pyproject.toml, setup.cfg or setup.py in pkg/ at tag "
+                          f"v1.0 (commit {old[:7]}) (hint: check that the project existed there, or pass its "
+                          "directory with --project DIR)\n")
+    repo.write("pkg/pyproject.toml", '[project\nname = "demo-pkg"\n')
+    tagged = repo.commit("broken")
+    repo.tag("v2.0")
+    repo.write("pkg/pyproject.toml", pyproject("demo-pkg", "2.0"))  # fixed after the tag
+    repo.commit("fixed")
+    broken = cli("check-tag", "v2.0", "-C", "pkg", "--repository-url", closed_port_url(), cwd=repo.path)
+    assert broken.err.startswith("release-guard: error: pkg/pyproject.toml at tag v2.0 "
+                                 f"(commit {tagged[:7]}): invalid TOML: "), broken.err
+
+
+def test_bad_tag_format_flag_is_blamed_on_the_flag(repo: GitRepo, cli: Cli) -> None:
+    release(repo, "1.0", "1.0")
+    result = cli("check-tag", "1.0", "--tag-format", "release", cwd=repo.path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("release-guard: error: --tag-format: tag-format 'release' needs exactly one "
+                          "{version}, at most one {name}, and no other placeholder (hint: use e.g. "
+                          "tag-format = \"v{version}\" or \"{name}-v{version}\")\n")

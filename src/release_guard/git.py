@@ -40,6 +40,17 @@ class Repo(NamedTuple):
     top: str
     prefix: str  # "" or "sub/dir/" — where the project directory sits in the repository
     has_commits: bool
+    head: str = ""  # HEAD's commit ("" before the first commit)
+    shallow: bool = False  # a shallow clone: older history (and the tags on it) is missing
+
+
+class NoRepository(GitError):
+    """Raised when the directory is in no git repository at all (the checks that need
+    no git can still run on the files on disk)."""
+
+
+SHALLOW_HINT = ("fetch the history and the tags: git fetch --tags --unshallow (GitHub Actions: "
+                "actions/checkout with fetch-depth: 0)")
 
 
 def open_repo(directory: str) -> Repo:
@@ -47,18 +58,19 @@ def open_repo(directory: str) -> Repo:
     if not os.path.isdir(directory):
         raise GitError(f"{directory}: no such directory",
                        hint="pass the project's directory with --project DIR")
-    proc = run(["rev-parse", "--show-toplevel", "--show-prefix", "--verify", "-q", "HEAD"],
-               directory, check=False)
+    # one process for all four facts: --is-shallow-repository only tests for $GIT_DIR/shallow
+    proc = run(["rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository",
+                "--verify", "-q", "HEAD"], directory, check=False)
     lines = proc.stdout.splitlines()
-    if proc.returncode == 0 and len(lines) >= 2:
-        return Repo(lines[0], lines[1] if len(lines) > 2 else "", True)
+    if proc.returncode == 0 and len(lines) == 4:
+        return Repo(lines[0], lines[1], True, lines[3], lines[2] == "true")
     probe = run(["rev-parse", "--show-toplevel", "--show-prefix"], directory, check=False)
     if probe.returncode != 0:
         bare = run(["rev-parse", "--is-bare-repository"], directory, check=False).stdout.strip()
         if bare == "true":
             raise GitError(f"{directory} is a bare repository: it has no files to check",
                            hint="run release-guard in a clone with a work tree")
-        raise GitError(
+        raise NoRepository(
             f"{directory} is not inside a git repository",
             hint="run release-guard inside your project's git checkout (or `git init` first)",
         )
@@ -168,12 +180,32 @@ def peel_commits(repo: Repo, revs: Sequence[str]) -> dict[str, str | None]:
     return found
 
 
-def merge_base(repo: Repo, a: str, b: str = "HEAD") -> str:
+def merge_base(repo: Repo, a: str, b: str = "HEAD", names: tuple[str, str] | None = None) -> str:
+    """The merge-base of `a` and `b`; `names` are how the message calls them (`--base main`)."""
     proc = run(["merge-base", a, b], repo.top, check=False)
     if proc.returncode != 0:
-        raise GitError(f"{a!r} and {b!r} have no common ancestor in {repo.top}",
+        shown_a, shown_b = names or (repr(a), repr(b))
+        if repo.shallow:
+            raise GitError(f"{shown_a} and {shown_b} have no common ancestor in this shallow clone "
+                           f"({repo.top}): the history between them was not fetched", hint=SHALLOW_HINT)
+        raise GitError(f"{shown_a} and {shown_b} have no common ancestor in {repo.top}",
                        hint="fetch the base branch first (git fetch origin main)")
     return proc.stdout.strip()
+
+
+def start_unmerged(repo: Repo) -> Background:
+    """The paths with unresolved merge conflicts (see `unmerged_paths`)."""
+    return Background(["ls-files", "-u", "-z", "--full-name"], repo.top,
+                      "check the repository state (git status)")
+
+
+def unmerged_paths(output: str) -> list[str]:
+    """Repository-relative paths from `git ls-files -u -z`, each once, in order."""
+    found: dict[str, None] = {}
+    for entry in output.split("\0"):
+        if "\t" in entry:
+            found[entry.split("\t", 1)[1]] = None
+    return list(found)
 
 
 class BlobReader:

@@ -18,12 +18,17 @@ def printable(text: str) -> str:
 
 
 def emit(findings: Sequence[Finding], requested_format: str | None, environ: Mapping[str, str],
-         ok_line: str = "", ignore: Collection[str] = ()) -> int:
-    """Write the findings (less the codes in `ignore`) and return the exit code they make."""
+         ok_line: str = "", ignore: Collection[str] = (), summary: str = "") -> int:
+    """Write the findings (less the codes in `ignore`) and return the exit code they make.
+
+    Text only: `ok_line` when nothing failed, then `summary` (last, whatever the outcome).
+    """
     shown = [f for f in findings if f.code not in ignore]
     fmt = choose_format(requested_format, environ)
     text = render(shown, fmt, color=use_color(sys.stdout, environ))
     if fmt == "text" and ok_line and exit_code(shown) == 0:
         text += ok_line + "\n"
+    if fmt == "text" and summary:
+        text += summary + "\n"
     sys.stdout.write(printable(text))
     return exit_code(shown)

@@ -17,19 +17,19 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release_guard import config as config_mod
-from release_guard import git
+from release_guard import git, monorepo, states
 from release_guard.checks import tags as tchecks
-from release_guard.checks.version import same_name, split_tags
+from release_guard.checks.version import same_name, tag_parts, tag_readings
 from release_guard.errors import GitError, HookError, IndexError_, ProjectError
 from release_guard.findings import Finding
 from release_guard.output import emit
 from release_guard.project import ProjectInfo, parse_toml, read_project
-from release_guard.tree import GitTree, WorkTree, read_text
+from release_guard.tree import WorkTree, read_text
 
 if TYPE_CHECKING:
     from release_guard.index import IndexFile
 
-Reading = tuple[str | None, Version]  # (the tag's name part, its version)
+Reading = tuple[str | None, str, Version]  # (the tag's name part, its version text, its version)
 
 
 @dataclass(frozen=True)
@@ -63,54 +63,83 @@ def load_config(project_dir: str, args: argparse.Namespace) -> config_mod.Config
 
 
 class _Projects:
-    """Each project read once per commit, through one `git cat-file` process."""
+    """Each project read once per commit, through one `git cat-file` process.
 
-    def __init__(self, repo: git.Repo, cfg: config_mod.Config) -> None:
+    A listed project must exist in the working tree (where the config was read from); at
+    a tagged commit a project may not exist yet (skipped), but one that exists and cannot
+    be read is an error unless another project claims the tag.
+    """
+
+    def __init__(self, repo: git.Repo, cfg: config_mod.Config, project_dir: str) -> None:
         self.reader = git.BlobReader(repo.top)
-        self.candidates = [repo._replace(prefix=repo.prefix + p.strip("/") + "/")
-                           for p in cfg.projects] or [repo]
-        self._seen: dict[tuple[str, str], ProjectInfo | ProjectError] = {}
+        self.project_dir = project_dir
+        where = os.path.join(project_dir, "pyproject.toml") if project_dir != "." else "pyproject.toml"
+        self.candidates = [(repo._replace(prefix=repo.prefix + rel + "/") if rel != "." else repo, rel)
+                           for rel in (_listed(project_dir, entry, where) for entry in cfg.projects)]
+        self.listed = bool(self.candidates)
+        self.candidates = self.candidates or [(repo, ".")]
+        self._seen: dict[tuple[str, str], ProjectInfo | ProjectError | None] = {}
 
-    def info(self, candidate: git.Repo, sha: str) -> ProjectInfo | ProjectError:
+    def info(self, candidate: git.Repo, rel: str, sha: str, name: str) -> ProjectInfo | ProjectError | None:
+        """The project at `sha`; None when a listed project does not exist there."""
         key = (candidate.prefix, sha)
         if key not in self._seen:
+            folder = os.path.normpath(os.path.join(self.project_dir, rel))
+            tree = states.NamedTree(candidate, sha, name, states.display_prefix(folder), self.reader)
             try:
-                self._seen[key] = read_project(GitTree(candidate, sha, self.reader))
+                self._seen[key] = read_project(tree)
             except ProjectError as exc:
-                self._seen[key] = exc
+                missing = states.missing_project(tree, folder)
+                self._seen[key] = None if missing and self.listed else (missing or exc)
         return self._seen[key]
 
-    def choose(self, readings: Sequence[Reading], sha: str) -> tuple[git.Repo, ProjectInfo, Reading] | None:
-        """The project a tag belongs to: by the tag's name part when the format has `{name}`."""
-        for candidate in self.candidates:
-            info = self.info(candidate, sha)
+    def choose(self, readings: Sequence[Reading], sha: str,
+               name: str) -> tuple[str, ProjectInfo, Reading] | None:
+        """The project a tag belongs to (its folder, what it declares, the tag's reading):
+        by the tag's name part when the format has `{name}`."""
+        error = None
+        for candidate, rel in self.candidates:
+            info = self.info(candidate, rel, sha, name)
             if isinstance(info, ProjectError):
-                if len(self.candidates) == 1:
-                    raise info
+                error = error or info
                 continue
+            if info is None:
+                continue  # a listed project that did not exist at this commit
             for reading in readings:
                 if reading[0] is None or (info.name and same_name(reading[0], info.name)):
-                    return candidate, info, reading
+                    return rel, info, reading
+        if error is not None:
+            raise error  # a project that cannot be read may be the one the tag names
         return None
 
 
-def _commits(repo: git.Repo, requests: Sequence[TagRequest]) -> list[tuple[str, Finding | None]]:
-    """Each request's commit (one git process for all); a tag not made yet means HEAD."""
+def _listed(project_dir: str, entry: str, where: str) -> str:
+    """A `projects` entry, checked in the working tree: inside the root, holding a project."""
+    rel = monorepo.entry_path(entry, where)
+    monorepo.require_inside(project_dir, entry, where)
+    folder = os.path.normpath(os.path.join(project_dir, rel))
+    monorepo.require_project(WorkTree(folder), entry, where, "in the working tree")
+    return rel
+
+
+def _commits(repo: git.Repo, requests: Sequence[TagRequest]) -> list[tuple[str, str, Finding | None]]:
+    """Each request's commit and how to name it (one git process for all); a tag not made
+    yet means HEAD."""
     revs = [r.sha if r.sha and r.sha.strip("0") else f"refs/tags/{r.tag}" for r in requests]
     peeled = git.peel_commits(repo, [*revs, "HEAD"])
-    found: list[tuple[str, Finding | None]] = []
+    found: list[tuple[str, str, Finding | None]] = []
     for request, rev in zip(requests, revs, strict=True):
         sha = peeled[rev]
         if sha is not None:
-            found.append((sha, None))
+            found.append((sha, states.tag_name(request.tag, sha), None))
         elif rev != f"refs/tags/{request.tag}":
             raise GitError(f"{rev!r} (pushed as {request.tag}) is not a commit in {repo.top}",
                            hint="fetch or create it, then push again")
         else:
             note = Finding("RG205", f"tag {request.tag} does not exist yet: checked the project at HEAD",
                            hint=f"create it with `git tag {request.tag}` once this passes", severity="info")
-            found.append((git.resolve_commit(repo, "HEAD") if peeled["HEAD"] is None else peeled["HEAD"],
-                          note))
+            head = git.resolve_commit(repo, "HEAD") if peeled["HEAD"] is None else peeled["HEAD"]
+            found.append((head, f"HEAD (commit {states.short(head)}, for tag {request.tag})", note))
     return found
 
 
@@ -118,46 +147,55 @@ def _commits(repo: git.Repo, requests: Sequence[TagRequest]) -> list[tuple[str, 
 class _Pending:
     facts: tchecks.TagFacts
     name: str | None
+    index: int  # the request's place: findings are counted per tag
+
+
+Notes = list[tuple[int, Finding]]  # findings about one request (by its place) before the index
 
 
 def gather(repo: git.Repo, cfg: config_mod.Config, requests: Sequence[TagRequest],
-           project_dir: str) -> tuple[list[_Pending], list[Finding]]:
+           project_dir: str) -> tuple[list[_Pending], Notes]:
     pending: list[_Pending] = []
-    notes: list[Finding] = []
-    projects = _Projects(repo, cfg)
-    matching = [(r, split_tags(r.tag, cfg.tag_format)) for r in requests]
-    notes += [tchecks.skipped(r.tag, cfg.tag_format) for r, readings in matching if not readings]
-    matching = [(r, readings) for r, readings in matching if readings]
-    commits = _commits(repo, [r for r, _ in matching])
+    notes: Notes = []
+    projects = _Projects(repo, cfg, project_dir)
+    matching = []
+    for i, request in enumerate(requests):
+        readings = tag_readings(request.tag, cfg.tag_format)
+        if readings:
+            matching.append((i, request, readings))
+        else:
+            parts = tag_parts(request.tag, cfg.tag_format)
+            notes.append((i, tchecks.unmatched(request.tag, cfg.tag_format, parts)))
+    commits = _commits(repo, [r for _, r, _ in matching])
     try:
-        _gather_each(projects, matching, commits, project_dir, repo, pending, notes)
+        _gather_each(projects, matching, commits, project_dir, repo, cfg, pending, notes)
     finally:
         projects.reader.close()
     return pending, notes
 
 
-def _gather_each(projects: _Projects, matching: Sequence[tuple[TagRequest, list[Reading]]],
-                 commits: Sequence[tuple[str, Finding | None]], project_dir: str, repo: git.Repo,
-                 pending: list[_Pending], notes: list[Finding]) -> None:
-    for (request, readings), (sha, note) in zip(matching, commits, strict=True):
-        notes += [note] if note else []
-        chosen = projects.choose(readings, sha)
+def _gather_each(projects: _Projects, matching: Sequence[tuple[int, TagRequest, list[Reading]]],
+                 commits: Sequence[tuple[str, str, Finding | None]], project_dir: str, repo: git.Repo,
+                 cfg: config_mod.Config, pending: list[_Pending], notes: Notes) -> None:
+    for (i, request, readings), (sha, name, note) in zip(matching, commits, strict=True):
+        notes += [(i, note)] if note else []
+        chosen = projects.choose(readings, sha, name)
         if chosen is None:
-            notes.append(tchecks.other_project(request.tag))
+            notes.append((i, tchecks.other_project(request.tag)))
             continue
-        project_repo, info, (name_part, tag_version) = chosen
+        rel, info, (name_part, text, tag_version) = chosen
         if not (info.name or name_part):
             raise ProjectError(
-                f"tag {request.tag}: the project at {sha[:12]} declares no name that release-guard can "
+                f"tag {request.tag}: the project at {name} declares no name that release-guard can "
                 "read, so the index cannot be asked",
                 hint='declare it in pyproject.toml ([project] name = "...") or setup.cfg [metadata]')
+        notes += [(i, f) for f in tchecks.tag_version(request.tag, text, cfg.tag_format, name_part)]
         source = info.version_source
-        rel = project_repo.prefix[len(repo.prefix):] if project_repo is not repo else ""
         path = source.path if source else "pyproject.toml"
         where = os.path.normpath(os.path.join(project_dir, rel, path))
         line = source.line if source and info.version else None
         facts = tchecks.TagFacts(request.tag, tag_version, info.name, info.version, where, line)
-        pending.append(_Pending(facts, info.name or name_part))
+        pending.append(_Pending(facts, info.name or name_part, i))
 
 
 def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argparse.Namespace,
@@ -220,22 +258,37 @@ def check(project_dir: str, requests: Sequence[TagRequest], args: argparse.Names
     repo = git.open_repo(project_dir)
     git.require_commits(repo)
     cfg = load_config(project_dir, args)
-    pending, findings = gather(repo, cfg, requests, project_dir)
+    pending, notes = gather(repo, cfg, requests, project_dir)
+    findings = [f for _, f in notes]
+    by_tag: list[list[Finding]] = [[] for _ in requests]
+    for i, finding in notes:
+        by_tag[i].append(finding)
     if not pending:
-        findings.append(tchecks.nothing_to_check())
-        return emit(findings, args.format, os.environ, ignore=cfg.ignore)
+        if not any(f.severity == "error" and f.code not in cfg.ignore for f in findings):
+            findings.append(tchecks.nothing_to_check())
+        return emit(findings, args.format, os.environ, ignore=cfg.ignore,
+                    summary=_summary(by_tag, set(), cfg.ignore))
     pages = _index_facts(pending, cfg, args, findings)
+    passed = []
     for item in pending:
-        findings += tchecks.matches_project(item.facts)
         page = pages.get(canonicalize_name(item.name)) if item.name else None
-        if page is not None:
-            findings += tchecks.not_on_index(item.facts, page, cfg.allow_older)
-    checked = ", ".join(p.facts.tag for p in pending)
-    if pages:
-        ok = f"release-guard: {checked} ok: not on {next(iter(pages.values())).index}"
-    else:
-        ok = f"release-guard: {checked} ok: matches the project version (the index was not read)"
-    return emit(findings, args.format, os.environ, ok, cfg.ignore)
+        found = tchecks.matches_project(item.facts)
+        found += tchecks.not_on_index(item.facts, page, cfg.allow_older) if page is not None else []
+        findings += found
+        by_tag[item.index] += found
+        passed.append((item.facts.tag, item.name, page))
+    ok = tchecks.passed_line(passed)
+    return emit(findings, args.format, os.environ, ok, cfg.ignore,
+                summary=_summary(by_tag, {p.index for p in pending}, cfg.ignore))
+
+
+def _summary(by_tag: Sequence[Sequence[Finding]], checked: set[int], ignore: Sequence[str]) -> str:
+    """After more than one tag: how many were blocked, passed, or not checked (C15)."""
+    if len(by_tag) < 2:
+        return ""
+    blocked = [any(f.severity == "error" and f.code not in ignore for f in found) for found in by_tag]
+    passed = sum(1 for i, is_blocked in enumerate(blocked) if i in checked and not is_blocked)
+    return tchecks.summary(len(by_tag), sum(blocked), passed)
 
 
 def cmd_check_tag(args: argparse.Namespace) -> int:

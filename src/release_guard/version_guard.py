@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from release_guard import config as config_mod
-from release_guard import git
+from release_guard import git, monorepo, states
 from release_guard.checks import version as vchecks
-from release_guard.errors import ConfigError, ProjectError
+from release_guard.errors import ConfigError, GitError, ProjectError, ReleaseGuardError
 from release_guard.findings import Finding
 from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
@@ -26,6 +26,7 @@ class State(NamedTuple):
     rev: str = ""  # the commit, for kind "rev"
     base: str | None = None  # --base, or the remote's old commit at the pre-push stage
     compare_base: bool = True  # RG107: only for --base; a push checks its range with RG106
+    name: str = ""  # how messages name the commit of kind "rev": `--ref main`, not a hash
 
 
 def _display(project_dir: str, path: str) -> str:
@@ -108,16 +109,21 @@ def _state(args: argparse.Namespace, repo: git.Repo) -> State:
         return State("staged", base=args.base)
     if args.ref is not None:
         git.require_commits(repo, hint=_NO_COMMITS_HINT)
-        return State("rev", git.resolve_commit(repo, args.ref), args.base)
+        return State("rev", git.resolve_commit(repo, args.ref), args.base, name=f"--ref {args.ref}")
     to_ref, from_ref = environ.get("PRE_COMMIT_TO_REF"), environ.get("PRE_COMMIT_FROM_REF")
     if to_ref and from_ref:  # pre-commit's pre-push stage: the pushed range
+        sha = git.resolve_commit(repo, to_ref)
+        pushed = environ.get("PRE_COMMIT_LOCAL_BRANCH", "").removeprefix("refs/heads/")
+        name = f"the pushed {pushed} (commit {states.short(sha)})" if pushed else \
+            f"the pushed commit {states.short(sha)}"
         if args.base:
-            return State("rev", git.resolve_commit(repo, to_ref), args.base)
+            return State("rev", sha, args.base, name=name)
         base = from_ref if from_ref.strip("0") else None
-        return State("rev", git.resolve_commit(repo, to_ref), base, compare_base=False)
+        return State("rev", sha, base, compare_base=False, name=name)
     if environ.get("PRE_COMMIT_REMOTE_NAME"):
         git.require_commits(repo)
-        return State("rev", git.resolve_commit(repo, "HEAD"), args.base)
+        sha = git.resolve_commit(repo, "HEAD")
+        return State("rev", sha, args.base, name=f"HEAD (commit {states.short(sha)})")
     return State("staged", base=args.base)
 
 
@@ -129,10 +135,11 @@ def _project_paths(repo: git.Repo, paths: list[str]) -> list[str]:
 def _declarations(info: ProjectInfo, tree: Tree, version_files: Sequence[str],
                   project_dir: str) -> list[tuple[str, str, int | None]]:
     declared = list(info.declarations)
+    in_state = f"at {tree.name}" if isinstance(tree, states.NamedTree) else f"in the {tree.label}"
     for path in version_files:
         if tree.read_bytes(path) is None:
             raise ConfigError(
-                f"{_display(project_dir, path)}: listed in version-files but not in the {tree.label}",
+                f"{_display(project_dir, path)}: listed in version-files but not {in_state}",
                 hint="fix the path in version-files ([tool.release-guard]) or --version-file")
         declared.append(read_version_file(tree, path) or Declaration("", Source(path, None)))
     return [(d.version, _display(project_dir, d.source.path), d.source.line) for d in declared]
@@ -158,11 +165,18 @@ class _GitFacts(NamedTuple):
     @classmethod
     def start(cls, repo: git.Repo, state: State) -> _GitFacts:
         head = state.rev or "HEAD"
-        base_commit = git.resolve_commit(repo, state.base) if state.base else None
-        since = git.merge_base(repo, base_commit, head) if base_commit else None
+        base_commit = _resolve_base(repo, state.base) if state.base else None
+        since = None
+        if base_commit and state.base:
+            base_name = f"--base {state.base}" if state.compare_base else \
+                f"the remote's commit {states.short(base_commit)}"
+            since = git.merge_base(repo, base_commit, head, (base_name, state.name or "HEAD"))
         every, reachable = git.start_tags(repo, head) if repo.has_commits else (None, None)
         changed = git.start_changed_files(repo, state.rev or state.kind, since)
         return cls(every, reachable, changed, since, base_commit)
+
+    def reachable(self) -> list[str]:
+        return self.reachable_tags.output().split() if self.reachable_tags else []
 
     def wait(self) -> None:
         """Reap every process, whether or not its output was read."""
@@ -171,59 +185,170 @@ class _GitFacts(NamedTuple):
                 proc.wait()
 
 
-def cmd_check_version(args: argparse.Namespace) -> int:
-    repo = git.open_repo(args.project)
-    state = _state(args, repo)
-    started = _GitFacts.start(repo, state)
-    tree: Tree
-    if state.kind == "worktree":
-        tree = _work_tree(args.project)
-    else:
-        tree = GitTree(repo, state.rev)
+def _resolve_base(repo: git.Repo, base: str) -> str:
+    sha = git.rev_parse(repo, base) if base.strip() else None
+    if sha is None and repo.shallow:  # actions/checkout fetches the one ref it checks out
+        remote, _, branch = base.partition("/")
+        fetch = (f"git fetch --unshallow {remote} {branch}:refs/remotes/{remote}/{branch}" if branch
+                 else "git fetch --tags --unshallow")
+        raise GitError(f"{base!r} is not a commit in this shallow clone ({repo.top})",
+                       hint=f"fetch it and the history: {fetch} (GitHub Actions: actions/checkout with "
+                       "fetch-depth: 0)")
+    return sha or git.resolve_commit(repo, base)
+
+
+def _open(args: argparse.Namespace) -> git.Repo | None:
+    """The repository; None for --worktree outside any (the checks that need no git still run)."""
     try:
-        info = read_project(tree)
-        cfg = config_mod.load(info.config_table, os.environ, config_mod.flag_overrides(args),
-                              _display(args.project, "pyproject.toml"))
-        findings = check_version_findings(args, repo, state, tree, info, cfg, started)
-    finally:
-        started.wait()
+        return git.open_repo(args.project)
+    except git.NoRepository:
+        if args.worktree and not args.base:
+            return None
+        raise
+
+
+def _tree(project_dir: str, repo: git.Repo | None, state: State) -> Tree:
+    if state.kind == "worktree" or repo is None:
+        return _work_tree(project_dir)
+    if state.kind == "staged":
+        return GitTree(repo, "")
+    return states.NamedTree(repo, state.rev, state.name, states.display_prefix(project_dir))
+
+
+def _explain(exc: ProjectError, tree: Tree, project_dir: str, repo: git.Repo | None,
+             state: State) -> ReleaseGuardError:
+    """A better error than "no pyproject.toml" when files are unmerged or the state is named."""
+    if repo is not None and state.kind != "rev":
+        conflict = states.unmerged(repo, project_dir)
+        if conflict is not None:
+            return conflict
+    return states.missing_project(tree, project_dir) or exc
+
+
+def _ok_line(info: ProjectInfo, project_dir: str) -> str:
     if info.version is None:
-        ok = f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
-    else:
-        ok = f"release-guard: version {info.version} ok ({_where(info.version_source, args.project)})"
-    return emit(findings, args.format, os.environ, ok, cfg.ignore)
+        return f"release-guard: the version comes from VCS tags ({info.vcs_tool}): nothing to check"
+    return f"release-guard: version {info.version} ok ({_where(info.version_source, project_dir)})"
 
 
-def check_version_findings(args: argparse.Namespace, repo: git.Repo, state: State, tree: Tree,
-                           info: ProjectInfo, cfg: config_mod.Config, started: _GitFacts) -> list[Finding]:
+def _repository_findings(repo: git.Repo | None, started: _GitFacts | None) -> list[Finding]:
+    """What the repository itself keeps from being checked: no git at all, or a shallow
+    clone with no tag reachable (the probe costs nothing: open_repo asked git already)."""
+    if repo is None or started is None:
+        return [vchecks.no_repository()]
+    if repo.shallow and not started.reachable():
+        return [vchecks.shallow_clone(git.SHALLOW_HINT)]
+    return []
+
+
+def cmd_check_version(args: argparse.Namespace) -> int:
+    repo = _open(args)
+    state = _state(args, repo) if repo is not None else State("worktree")
+    started = _GitFacts.start(repo, state) if repo is not None else None
+    try:
+        tree = _tree(args.project, repo, state)
+        where = _display(args.project, "pyproject.toml")
+        try:
+            table = monorepo.root_table(tree, where)
+            if table is None:
+                info = read_project(tree)
+        except ProjectError as exc:
+            raise _explain(exc, tree, args.project, repo, state) from None
+        if table is not None:
+            return _check_projects(args, repo, state, started, table, where)
+        cfg = config_mod.load(info.config_table, os.environ, config_mod.flag_overrides(args), where)
+        findings = _repository_findings(repo, started)
+        findings += check_version_findings(args.project, args.version_files, repo, state, tree, info,
+                                           cfg, started)
+    finally:
+        if started is not None:
+            started.wait()
+    return emit(findings, args.format, os.environ, _ok_line(info, args.project), cfg.ignore)
+
+
+def _check_projects(args: argparse.Namespace, repo: git.Repo | None, state: State,
+                    started: _GitFacts | None, table: Mapping[str, Any], where: str) -> int:
+    """A monorepo root: check-version over each listed project, each with its own config."""
+    root_cfg = config_mod.load(table, os.environ, config_mod.flag_overrides(args), where)
+    findings = _repository_findings(repo, started)
+    ok_lines = []
+    for entry in root_cfg.projects:
+        rel = monorepo.entry_path(entry, where)
+        project_dir = os.path.normpath(os.path.join(args.project, rel))
+        sub_repo = repo._replace(prefix=repo.prefix + rel + "/") if repo and rel != "." else repo
+        tree = _tree(project_dir, sub_repo, state)
+        if isinstance(tree, WorkTree):
+            monorepo.require_inside(args.project, entry, where)
+        in_state = f"at {tree.name}" if isinstance(tree, states.NamedTree) else f"in the {tree.label}"
+        monorepo.require_project(tree, entry, where, in_state)
+        try:
+            info = read_project(tree)
+        except ProjectError as exc:
+            raise _explain(exc, tree, project_dir, sub_repo, state) from None
+        cfg = config_mod.load(monorepo.inherit(table, info.config_table), os.environ,
+                              config_mod.flag_overrides(args), _display(project_dir, "pyproject.toml"))
+        found = check_version_findings(project_dir, args.version_files, sub_repo, state, tree, info,
+                                       cfg, started)
+        findings += [f for f in found if f.code not in cfg.ignore]
+        ok_lines.append(_ok_line(info, project_dir))
+    return emit(findings, args.format, os.environ, "\n".join(ok_lines), root_cfg.ignore)
+
+
+def check_version_findings(project_dir: str, extra_version_files: Sequence[str] | None,
+                           repo: git.Repo | None, state: State, tree: Tree, info: ProjectInfo,
+                           cfg: config_mod.Config, started: _GitFacts | None) -> list[Finding]:
     assert info.version_source is not None
-    where = _display(args.project, info.version_source.path)
+    where = _display(project_dir, info.version_source.path)
     line = info.version_source.line
     if info.version is None:
         return [vchecks.vcs_info(info.vcs_tool or "a VCS plugin", where)]
     version = info.version
     findings = vchecks.validity(version, where, line)
-    version_files = [*cfg.version_files, *(args.version_files or [])]  # the flag adds to the file
-    findings += vchecks.consistency(_declarations(info, tree, version_files, args.project))
-    reachable = started.reachable_tags.output().split() if started.reachable_tags else []
+    version_files = [*cfg.version_files, *(extra_version_files or [])]  # the flag adds to the file
+    findings += vchecks.consistency(_declarations(info, tree, version_files, project_dir))
+    if repo is None or started is None:
+        return findings  # outside git: validity and consistency only (RG110 says so)
     findings += vchecks.not_lower_than_tags(
-        version, vchecks.tag_versions(reachable, cfg.tag_format, info.name), where, line)
+        version, vchecks.tag_versions(started.reachable(), cfg.tag_format, info.name), where, line)
     since = started.since
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
-        matched = vchecks.matching_files(_project_paths(repo, git.paths(started.changed.output())),
-                                         cfg.release_files or vchecks.default_release_files(info.packages),
-                                         cfg.ignore_files)
-        changed = [_display(args.project, p) for p in matched]
+        changed = _release_changes(project_dir, repo, info, cfg, started.changed.output())
     if cfg.bump_policy == "on-change":
-        all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}
-        # a tag on the very commit being checked is that commit's own release, not an earlier one
-        earlier = [t for t, commit in all_tags.items() if not state.rev or commit != state.rev]
-        released = vchecks.tag_versions(earlier, cfg.tag_format, info.name)
-        findings += vchecks.bumped_since_release(version, released, changed, where, line)
+        findings += _bumped(project_dir, repo, state, info, cfg, started, changed, where, line)
     if started.base_commit and state.base and state.compare_base:
         base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None,
                                      started.base_commit)
         findings += vchecks.greater_than_base(version, base_version, state.base, changed,
                                               where, line)
     return findings
+
+
+def _release_changes(project_dir: str, repo: git.Repo, info: ProjectInfo, cfg: config_mod.Config,
+                     diff_output: str) -> list[str]:
+    matched = vchecks.matching_files(_project_paths(repo, git.paths(diff_output)),
+                                     cfg.release_files or vchecks.default_release_files(info.packages),
+                                     cfg.ignore_files)
+    return [_display(project_dir, p) for p in matched]
+
+
+def _bumped(project_dir: str, repo: git.Repo, state: State, info: ProjectInfo, cfg: config_mod.Config,
+            started: _GitFacts, changed: list[str], where: str, line: int | None) -> list[Finding]:
+    """RG106. A tag on the commit being checked is that commit's own release: for --ref
+    (and a push) it is no earlier release at all; for the staged files or the working tree,
+    which build on HEAD, a tag on HEAD is released, but only what changed since HEAD (not
+    what --base's range brought) comes after it."""
+    assert info.version is not None
+    all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}
+    own = state.rev or repo.head
+    earlier = [t for t, commit in all_tags.items() if commit != own]
+    findings = vchecks.bumped_since_release(
+        info.version, vchecks.tag_versions(earlier, cfg.tag_format, info.name), changed, where, line)
+    if findings or state.rev or not own:
+        return findings
+    at_head = vchecks.tag_versions([t for t, c in all_tags.items() if c == own], cfg.tag_format,
+                                   info.name)
+    if started.since is not None and any(v == vchecks.parse(info.version) for v in at_head.values()):
+        since_head = git.start_changed_files(repo, state.kind).output()  # only in this rare case
+        changed = _release_changes(project_dir, repo, info, cfg, since_head)
+    return vchecks.bumped_since_release(info.version, at_head, changed, where, line)

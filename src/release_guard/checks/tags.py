@@ -1,14 +1,18 @@
-"""Tag checks (RG200-RG206): the tag names the project version, and it is not on the index."""
+"""Tag checks (RG200-RG207): the tag names a valid version, the project version, and it is
+not on the index."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.version import Version
 
-from release_guard.checks.version import next_versions, parse
+from release_guard.checks.version import DEFAULT_TAG_FORMAT, next_versions, parse, suggest
 from release_guard.findings import Finding
+
+_RELEASE_LIKE = re.compile(r"[vV]?\d")  # what a publish workflow on tags: ['v*'] fires for
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,54 @@ class IndexFacts:
 def skipped(tag: str, tag_format: str) -> Finding:
     return Finding("RG200", f"tag {tag} does not match tag-format {tag_format!r}: not checked",
                    hint='set tag-format in [tool.release-guard] if it is a release tag', severity="info")
+
+
+def _tag_for(template: str, name: str | None, version: str) -> str:
+    return template.replace("{name}", name or "NAME").replace("{version}", version)
+
+
+def tag_version(tag: str, text: str, tag_format: str, name: str | None) -> list[Finding]:
+    """RG102 (warning) and RG103 for the version a release tag names: with a VCS-derived
+    version the tag is the version, and `vv1.2` or `v7.1+local` must not pass in silence."""
+    version = parse(text)
+    if version is None:
+        return []
+    template = "{version}" if text == tag else tag_format  # a bare version tag keeps its shape
+    findings = []
+    if str(version) != text:
+        findings.append(Finding(
+            "RG102", f"tag {tag}: version {text!r} is not in canonical form; the index will list it as "
+            f"{str(version)!r}", hint=f"name the tag {_tag_for(template, name, str(version))}",
+            severity="warning"))
+    if version.local is not None:
+        findings.append(Finding(
+            "RG103", f"tag {tag}: version {text!r} has a local segment '+{version.local}', which the "
+            "index refuses", hint=f"tag the public version: {_tag_for(template, name, version.public)}"))
+    return findings
+
+
+def unmatched(tag: str, tag_format: str, parts: Sequence[tuple[str | None, str]]) -> Finding:
+    """A tag with no valid reading. It looks like a release (`v`/`V` and a digit, or the
+    format's literal parts around something that starts like a version): RG101 when its
+    version part is not PEP 440 (`v9.9.9x`), RG207 when it does not follow tag-format at all
+    (`V1.2`). Anything else (`latest`, `nightly`, `docs`) is RG200 info: not a release."""
+    if not parts and tag_format == DEFAULT_TAG_FORMAT and tag[:1].isdigit():
+        parts = [(None, tag)]  # a bare version tag is a release tag under the default format
+    for name, text in parts:
+        if _RELEASE_LIKE.match(text):
+            template = "{version}" if text == tag else tag_format
+            nearest = suggest(text)
+            hint = (f"name the tag {_tag_for(template, name, nearest)}" if nearest else
+                    f"name it with a PEP 440 version, e.g. {_tag_for(template, name, '1.2.3')}")
+            return Finding("RG101", f"tag {tag}: version {text!r} is not valid PEP 440", hint=hint)
+    if _RELEASE_LIKE.match(tag):
+        nearest = suggest(tag)
+        named = f"name it {_tag_for(tag_format, None, nearest)}" if nearest and "{name}" not in tag_format \
+            else "name it as tag-format says"
+        return Finding("RG207", f"tag {tag} looks like a release tag but does not match tag-format "
+                       f"{tag_format!r}", hint=f"{named}, or set tag-format in [tool.release-guard] if "
+                       "releases are tagged this way")
+    return skipped(tag, tag_format)
 
 
 def other_project(tag: str) -> Finding:
@@ -93,6 +145,32 @@ def not_on_index(facts: TagFacts, index: IndexFacts, allow_older: bool) -> list[
             f"release on {index.index}", facts.where, facts.line,
             f"bump to {free}; for a backport set allow-older = true in [tool.release-guard]")]
     return []
+
+
+def passed_line(passed: Sequence[tuple[str, str | None, IndexFacts | None]]) -> str:
+    """The ok line: each (tag, project name, what the index holds or None when not read),
+    grouped; a project the index does not have at all is said to be a first release."""
+    groups: dict[str, list[str]] = {}
+    for tag, name, index in passed:
+        if index is None:
+            outcome = "matches the project version (the index was not read)"
+        elif index.exists:
+            outcome = f"not on {index.index}"
+        else:
+            outcome = f"first release of {name} on {index.index}"
+        groups.setdefault(outcome, []).append(tag)
+    parts = []
+    for outcome, tags in groups.items():
+        shown = ", ".join(tags[:5]) + (f" and {len(tags) - 5} more" if len(tags) > 5 else "")
+        parts.append(f"{shown} ok: {outcome}")
+    return "release-guard: " + "; ".join(parts)
+
+
+def summary(total: int, blocked: int, passed: int) -> str:
+    """One line after many tags (`git push --tags`): how many were blocked, passed, skipped."""
+    line = f"release-guard: {total} tags: {blocked} blocked, {passed} passed"
+    skipped_count = total - blocked - passed
+    return line + (f", {skipped_count} not checked" if skipped_count else "")
 
 
 def nothing_to_check() -> Finding:

@@ -1,4 +1,4 @@
-"""Version checks (RG100-RG108): validity, consistency, no going backwards, bumped."""
+"""Version checks (RG100-RG110): validity, consistency, no going backwards, bumped."""
 
 from __future__ import annotations
 
@@ -72,10 +72,10 @@ def validity(raw: str, where: str, line: int | None) -> list[Finding]:
         hint = f"use {nearest!r}" if nearest else "see PEP 440 for valid forms, e.g. '1.2.3', '1.2.3rc1'"
         return [Finding("RG101", f"version {raw!r} is not valid PEP 440", where, line, hint)]
     findings = []
-    if str(version) != raw:
+    if str(version) != raw:  # a warning: the backends and the index normalise it
         findings.append(Finding(
             "RG102", f"version {raw!r} is not in canonical form; the index will list it as "
-            f"{str(version)!r}", where, line, f"write it as {str(version)!r}"))
+            f"{str(version)!r}", where, line, f"write it as {str(version)!r}", "warning"))
     if version.local is not None:
         public = version.public
         findings.append(Finding(
@@ -113,16 +113,47 @@ def _tag_regexes(tag_format: str) -> list[re.Pattern[str]]:
             for lazy in ("?", "")]
 
 
-def split_tags(tag: str, tag_format: str) -> list[tuple[str | None, Version]]:
-    """Every (name part or None, version) reading of a tag that matches `tag_format`."""
-    readings = []
+DEFAULT_TAG_FORMAT = "v{version}"
+
+
+def tag_parts(tag: str, tag_format: str) -> list[tuple[str | None, str]]:
+    """Every (name part or None, version text) split of a tag that matches `tag_format`,
+    whether or not the version text is valid."""
+    parts = []
     for regex in _tag_regexes(tag_format):
         match = regex.match(tag)
-        version = parse(match.group("version")) if match else None
-        if match is not None and version is not None:
-            reading = (match.groupdict().get("name"), version)
-            if reading not in readings:
-                readings.append(reading)
+        if match is not None:
+            part = (match.groupdict().get("name"), match.group("version"))
+            if part not in parts:
+                parts.append(part)
+    return parts
+
+
+def tag_readings(tag: str, tag_format: str) -> list[tuple[str | None, str, Version]]:
+    """Every (name part or None, version text, version) reading of a release tag.
+
+    With the default format `v{version}`, a bare version (`1.2.3`) is a release tag too:
+    `{version}` is the second most common convention, and ignoring it would turn the
+    checks off for those projects without a word.
+    """
+    readings = []
+    for name, text in tag_parts(tag, tag_format):
+        version = parse(text)
+        if version is not None:
+            readings.append((name, text, version))
+    if not readings and tag_format == DEFAULT_TAG_FORMAT and tag[:1].isdigit():
+        version = parse(tag)
+        if version is not None:
+            readings.append((None, tag, version))
+    return readings
+
+
+def split_tags(tag: str, tag_format: str) -> list[tuple[str | None, Version]]:
+    """Every (name part or None, version) reading of a release tag (see `tag_readings`)."""
+    readings: list[tuple[str | None, Version]] = []
+    for name, _, version in tag_readings(tag, tag_format):
+        if (name, version) not in readings:
+            readings.append((name, version))
     return readings
 
 
@@ -223,6 +254,19 @@ def greater_than_base(raw: str, base_raw: str | None, base_ref: str, changed: Se
     return [Finding(
         "RG107", f"version {raw} is {relation} {base_raw} on {base_ref}, but release files "
         f"changed since then ({', '.join(changed[:3])})", where, line, _bump_hint(base_version))]
+
+
+def shallow_clone(fetch_hint: str) -> Finding:
+    """RG109: a shallow clone with no tag reachable cannot be checked for RG105/RG106."""
+    return Finding("RG109", "shallow clone: tags and history are missing, so RG105/RG106 cannot be "
+                   "checked", hint=fetch_hint, severity="warning")
+
+
+def no_repository() -> Finding:
+    """RG110: outside a git repository only validity and consistency can be checked."""
+    return Finding("RG110", "not inside a git repository: checked validity and consistency only; "
+                   "the tag and bump checks (RG105-RG107) need git", hint="run it in the project's "
+                   "git checkout to check them too", severity="info")
 
 
 def vcs_info(tool: str, where: str) -> Finding:
