@@ -77,15 +77,23 @@ def bench_env(home: Path, drop_prefixes: tuple[str, ...] = (), drop: Iterable[st
     return env
 
 
-def venv_tool(name: str) -> str:
-    """The console script next to this interpreter (the venv's bin), else on PATH."""
-    beside = Path(sys.executable).parent / name
+def find_tool(name: str, python: str | None = None, search_path: bool = True) -> str | None:
+    """The console script `name` next to `python` (default: this interpreter), that is in
+    its venv's bin; else, with `search_path`, on PATH; else None."""
+    # Not resolved: a venv's python is a symlink to the base interpreter.
+    beside = Path(python or sys.executable).absolute().parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    found = shutil.which(name)
+    return shutil.which(name) if search_path else None
+
+
+def venv_tool(name: str, python: str | None = None, search_path: bool = True) -> str:
+    """find_tool, for a console script the benchmark cannot do without: missing, it stops (exit 2)."""
+    found = find_tool(name, python, search_path)
     if found is None:
-        fail(f"`{name}` is not installed next to {sys.executable} nor on PATH; "
-             f"run this script with the venv's python (e.g. /work/venv/bin/python)")
+        fail(f"`{name}` is not installed next to {python or sys.executable}"
+             + (" nor on PATH" if search_path else "")
+             + "; run this script with the venv's python (e.g. /work/venv/bin/python)")
     return found
 
 
@@ -206,29 +214,52 @@ def load_average() -> list[float] | None:
         return None
 
 
-def machine(other_load: OtherLoad) -> dict[str, object]:
-    """The machine, and the share of it other processes used while `other_load` watched."""
+def python_facts(python: str) -> dict[str, str]:
+    """Version and implementation of the interpreter `python` (not necessarily this one)."""
+    proc = subprocess.run([python, "-c", "import platform, sys; print(platform.python_version()); "
+                           "print(platform.python_implementation()); print(sys.prefix)"],
+                          capture_output=True, text=True, check=False)
+    lines = proc.stdout.split("\n")
+    if proc.returncode != 0 or len(lines) < 3:
+        fail(f"{python} does not run: {proc.stderr.strip()[-500:]}")
+    return {"python": lines[0], "implementation": lines[1], "prefix": lines[2]}
+
+
+def machine(other_load: OtherLoad, python: str | None = None) -> dict[str, object]:
+    """The machine, the interpreter the timed commands use (default: this one), and the share
+    of the machine other processes used while `other_load` watched."""
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True,
                                  check=False).stdout.strip()
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation(), "platform": platform.platform(),
-            "git": git_version, "executable": sys.executable, "load_average": load_average(),
+    if python is None:
+        facts = {"python": platform.python_version(), "implementation": platform.python_implementation()}
+    else:
+        facts = {k: v for k, v in python_facts(python).items() if k != "prefix"}
+    return {"cpus": os.cpu_count(), **facts, "platform": platform.platform(),
+            "git": git_version, "executable": python or sys.executable, "load_average": load_average(),
             "other_load_while_timing": None if other_load.share is None else round(other_load.share, 3)}
 
 
-def measured_source() -> dict[str, object]:
-    """Which release_guard was timed: the imported package's file, its checkout's commit and
-    whether that checkout's src/ has uncommitted changes (an editable install times them)."""
-    proc = subprocess.run([sys.executable, "-c", "import release_guard; print(release_guard.__file__)"],
+def measured_source(python: str | None = None, checkout: Path | None = None) -> dict[str, object]:
+    """Which release_guard was timed: the package `python` (default: this interpreter) imports,
+    the commit of the checkout it came from and how many files under that checkout's src/ have
+    uncommitted changes. `checkout` names the checkout for a non-editable install (whose
+    package lives in site-packages); otherwise it is the package's own directory (an editable
+    install times the working tree)."""
+    proc = subprocess.run([python or sys.executable, "-c",
+                           "import release_guard; print(release_guard.__file__)"],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"package": None}
     package = Path(proc.stdout.strip()).parent
-    info: dict[str, object] = {"package": str(package), "commit": None, "uncommitted_src_changes": None}
-    head = subprocess.run(["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+    where = package if checkout is None else checkout
+    info: dict[str, object] = {"package": str(package),
+                               "checkout": None if checkout is None else str(checkout),
+                               "commit": None, "uncommitted_src_changes": None}
+    head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=False)
     if head.returncode == 0:
-        status = subprocess.run(["git", "-C", str(package), "status", "--porcelain", "--", "."],
+        status = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--",
+                                 "." if checkout is None else "src"],
                                 capture_output=True, text=True, check=False)
         info["commit"] = head.stdout.strip()
         info["uncommitted_src_changes"] = len(status.stdout.splitlines())
@@ -299,7 +330,8 @@ def print_header(benchmark: str, args: argparse.Namespace, m: dict[str, object],
     print(f"{benchmark} benchmark: {args.runs} rounds (+{args.warmup} warm-up), "
           f"round-robin, {time.strftime('%Y-%m-%d')}")
     print(f"machine: {m['cpus']} CPUs, Python {m['python']}, {m['git']}, {m['platform']}")
-    print(f"release_guard: {source.get('package')} at commit {source.get('commit')}"
+    origin = f" (not editable, from {source['checkout']})" if source.get("checkout") else ""
+    print(f"release_guard: {source.get('package')}{origin} at commit {source.get('commit')}"
           + (f" + {source['uncommitted_src_changes']} uncommitted change(s)"
              if source.get("uncommitted_src_changes") else ""))
 
