@@ -70,12 +70,14 @@ class _Projects:
         self.candidates = [repo._replace(prefix=repo.prefix + p.strip("/") + "/")
                            for p in cfg.projects] or [repo]
         self._seen: dict[tuple[str, str], ProjectInfo | ProjectError] = {}
+        self.allow_backend = cfg.allow_backend  # --backend, RELEASE_GUARD_ALLOW_BACKEND or the file
 
     def info(self, candidate: git.Repo, sha: str) -> ProjectInfo | ProjectError:
         key = (candidate.prefix, sha)
         if key not in self._seen:
             try:
-                self._seen[key] = read_project(GitTree(candidate, sha, self.reader))
+                self._seen[key] = read_project(GitTree(candidate, sha, self.reader),
+                                               allow_backend=self.allow_backend)
             except ProjectError as exc:
                 self._seen[key] = exc
         return self._seen[key]

@@ -83,7 +83,8 @@ def _where(source: Source | None, project_dir: str) -> str:
 
 def cmd_version(args: argparse.Namespace) -> int:
     tree, _ = _tree_for(args)
-    info = read_project(tree)
+    info = read_project(tree, allow_backend=bool(args.allow_backend)
+                        or bool(config_mod.from_environ(os.environ).get("allow_backend")))
     if args.format == "json":
         import json
 
@@ -141,7 +142,8 @@ def _declarations(info: ProjectInfo, tree: Tree, version_files: Sequence[str],
 def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str) -> str | None:
     base_tree = tree.at(base_sha) if tree is not None else GitTree(repo, base_sha)
     try:
-        return read_project(base_tree).version
+        return read_project(base_tree, allow_backend=bool(config_mod.from_environ(os.environ).get(
+            "allow_backend"))).version
     except ProjectError:
         return None  # the project did not exist (or was unreadable) at the base
 
@@ -181,7 +183,8 @@ def cmd_check_version(args: argparse.Namespace) -> int:
     else:
         tree = GitTree(repo, state.rev)
     try:
-        info = read_project(tree)
+        info = read_project(tree, allow_backend=bool(args.allow_backend)
+                            or bool(config_mod.from_environ(os.environ).get("allow_backend")))
         cfg = config_mod.load(info.config_table, os.environ, config_mod.flag_overrides(args),
                               _display(args.project, "pyproject.toml"))
         findings = check_version_findings(args, repo, state, tree, info, cfg, started)
