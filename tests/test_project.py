@@ -544,3 +544,75 @@ def test_backend_output_does_not_corrupt_json(tmp_path: Path) -> None:
     assert proc.stderr == ""
     assert list(tmp_path.rglob("*.egg-info")) == []  # the backend ran on a copy, not the user's tree
 
+
+# --- what the distributions ship: the default release files -----------------------------
+
+def pep621(build: str, name: str, tables: str = "") -> str:
+    return build + f'\n[project]\nname = "{name}"\nversion = "1.0"\n' + (f"\n{tables}" if tables else "")
+
+
+PACKAGES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "flit-flat": ({"pyproject.toml": pep621(FLIT, "flatpkg"), "flatpkg/__init__.py": "",
+                   "flatpkg/core.py": ""}, ("flatpkg/**",)),
+    "flit-module-src": ({"pyproject.toml": pep621(FLIT, "flit-other",
+                                                  '[tool.flit.module]\nname = "other_mod"\n'),
+                         "src/other_mod/__init__.py": ""}, ("src/other_mod/**",)),
+    "flit-single-module": ({"pyproject.toml": pep621(FLIT, "single-mod"), "single_mod.py": "x = 1\n"},
+                           ("single_mod.py",)),
+    "no-backend-flat": ({"pyproject.toml": '[project]\nname = "flatpkg"\nversion = "1.0"\n',
+                         "flatpkg/__init__.py": ""}, ("flatpkg/**",)),
+    "src-layout": ({"pyproject.toml": pep621(SETUPTOOLS, "Demo.Pkg"), "src/demo_pkg/__init__.py": ""},
+                   ("src/**",)),
+    "setuptools-where": ({"pyproject.toml": pep621(SETUPTOOLS, "sqla", '[tool.setuptools.packages.find]\n'
+                                                   'where = ["lib"]\n')}, ("lib/**",)),
+    "setuptools-package-dir": ({"pyproject.toml": pep621(SETUPTOOLS, "pd", '[tool.setuptools]\n'
+                                                         'package-dir = {"" = "lib"}\n')}, ("lib/**",)),
+    "setuptools-packages": ({"pyproject.toml": pep621(SETUPTOOLS, "many", '[tool.setuptools]\n'
+                                                      'packages = ["alpha", "alpha.sub", "beta"]\n'
+                                                      'py-modules = ["solo"]\n')},
+                            ("alpha/**", "beta/**", "solo.py")),
+    "setup-cfg-package-dir": ({"setup.cfg": "[metadata]\nname = demo\nversion = 1.0\n\n[options]\n"
+                                            "package_dir =\n    =src\npackages = find:\n"}, ("src/**",)),
+    "setup-cfg-packages": ({"setup.cfg": "[metadata]\nname = demo\nversion = 1.0\n\n[options]\n"
+                                         "packages = one, two\npy_modules = solo\n"},
+                           ("one/**", "two/**", "solo.py")),
+    "setup-cfg-attr": ({"setup.cfg": "[metadata]\nname = other-name\nversion = attr: mypkg.about.VERSION\n",
+                        "mypkg/__init__.py": "", "mypkg/about.py": 'VERSION = "1.0"\n'}, ("mypkg/**",)),
+    "hatch-wheel-packages": ({"pyproject.toml": pep621(HATCHLING, "hw", '[tool.hatch.build.targets.wheel]\n'
+                                                       'packages = ["src/foo"]\n')}, ("src/foo/**",)),
+    "poetry-packages": ({"pyproject.toml": '[tool.poetry]\nname = "cleo"\nversion = "1.0"\n'
+                                           'packages = [{include = "cleo", from = "src"}]\n'},
+                        ("src/cleo/**",)),
+    "maturin": ({"pyproject.toml": pep621(MATURIN, "rusty", '[tool.maturin]\npython-source = "python"\n')},
+                ("src/**", "Cargo.toml", "python/**")),
+    "nothing-found": ({"pyproject.toml": pep621(SETUPTOOLS, "elsewhere")}, ()),
+}
+
+
+@pytest.mark.parametrize("case_id", list(PACKAGES))
+def test_packages_are_what_ships(repo: GitRepo, blob_reader: git.BlobReader, case_id: str) -> None:
+    files, expected = PACKAGES[case_id]
+    write_all(repo, files)
+    repo.commit()
+    head = repo.git("rev-parse", "HEAD")
+    for tree in (WorkTree(repo.path), GitTree(git.open_repo(str(repo.path)), head, blob_reader)):
+        assert read_project(tree).packages == expected, tree.label
+
+
+def test_a_flat_layout_change_needs_a_bump(repo: GitRepo, cli: Any) -> None:
+    """B1: flit's flat layout ships flatpkg/, so a change there after a release is RG106 / RG107."""
+    write_all(repo, {"pyproject.toml": pep621(FLIT, "flatpkg"), "flatpkg/__init__.py": '"""Flat."""\n',
+                     "flatpkg/core.py": "def f():\n    return 1\n"})
+    repo.commit("release")
+    repo.tag("v1.0")
+    repo.write("flatpkg/core.py", "def f():\n    return 2\n")
+    repo.stage()
+    staged = cli("check-version", cwd=repo.path)
+    assert (staged.code, staged.err) == (1, "")
+    assert staged.out.splitlines()[0] == ("pyproject.toml:7: RG106 1.0 is already released (tag v1.0), but "
+                                          "release files change (flatpkg/core.py); bump the version")
+    repo.commit("change")
+    based = cli("check-version", "--base", "v1.0", cwd=repo.path)
+    assert based.code == 1
+    assert "pyproject.toml:7: RG107 version 1.0 is equal to 1.0 on v1.0, but release files changed since " \
+           "then (flatpkg/core.py)" in based.out.splitlines()

@@ -24,6 +24,7 @@ from release_guard.project.model import (
     ProjectInfo,
     Source,
 )
+from release_guard.project.packages import shipped
 from release_guard.project.pdm import pdm_file
 from release_guard.project.pysource import PLACEHOLDERS, computed, read_python_version
 from release_guard.project.setuptools import setup_py, setuptools_dynamic
@@ -143,15 +144,16 @@ def read_project(tree: Tree, allow_backend: bool = False) -> ProjectInfo:
                 f"the placeholder name {name or '(none)'}",
                 hint='declare the name in pyproject.toml ([project] name = "...")')
         name_source = Source(declaration.source.path, None, "computed by the build backend")
+    packages = shipped(files, name, declaration)
     if declaration is None:
         where = "pyproject.toml" if vcs_tool(files) else "setup.py"  # where the tool is configured
         source = Source(where, None, f"derived from VCS tags by {tool}")
         return ProjectInfo(name, name_source, None, source, VCS, tool, (), tree.label,
-                           _config_table(files))
+                           _config_table(files), packages)
     declarations = [declaration, *other_declarations(files, name, declaration)]
     return ProjectInfo(name, name_source, declaration.version, declaration.source,
                        _kind(declaration, primary_config), None, tuple(declarations), tree.label,
-                       _config_table(files))
+                       _config_table(files), packages)
 
 
 def _primary_config(files: Files, name_source: Source | None) -> str:
