@@ -63,16 +63,24 @@ def test_toml_error_in_a_committed_file(repo: GitRepo, cli: Any) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    '[tool.black]\nline-length = 100\n',  # no [project] table, no other source
     '[project]\nname = "demo"\n',  # a name, but no version and no dynamic source
     '[project]\nname = "demo"\ndynamic = ["version"]\n',  # dynamic, but from nowhere
-], ids=["no-project-table", "no-version", "dynamic-from-nowhere"])
+], ids=["no-version", "dynamic-from-nowhere"])
 def test_no_version_source(tmp_path: Path, cli: Any, text: str) -> None:
     write(tmp_path, {"pyproject.toml": text})
     line = assert_one_line_error(cli("version", cwd=tmp_path))
     assert line == (f"{PREFIX}pyproject.toml: declares no version ([project] version, [tool.poetry] version, "
                     "setup.cfg [metadata] version, or a dynamic source) (hint: add version = \"0.1.0\" to "
                     "[project] in pyproject.toml)")
+
+
+def test_no_project_table(tmp_path: Path, cli: Any) -> None:
+    """No name and no version (B4): never judged as setuptools' UNKNOWN 0.0.0."""
+    write(tmp_path, {"pyproject.toml": '[tool.black]\nline-length = 100\n'})
+    line = assert_one_line_error(cli("version", cwd=tmp_path))
+    assert line == (f"{PREFIX}pyproject.toml: declares no name/version ([project] name and version, "
+                    "[tool.poetry], setup.cfg [metadata] or setup.py) (hint: add [project] with "
+                    "name = \"...\" and version = \"0.1.0\" to pyproject.toml)")
 
 
 def test_no_project_files_at_all(tmp_path: Path, cli: Any) -> None:
@@ -104,9 +112,12 @@ def test_non_utf8_pyproject(tmp_path: Path, cli: Any) -> None:
     assert line == f"{PREFIX}pyproject.toml: not valid UTF-8 (byte 21) (hint: save pyproject.toml as UTF-8)"
 
 
-def test_utf8_bom_is_accepted(tmp_path: Path, cli: Any) -> None:
+def test_utf8_bom_in_pyproject_is_refused(tmp_path: Path, cli: Any) -> None:
+    """pip, build and tomllib refuse a BOM in pyproject.toml (B5); other files may have one."""
     write(tmp_path, {"pyproject.toml": b"\xef\xbb\xbf" + STATIC.encode()})
-    assert cli("version", cwd=tmp_path).code == 0
+    line = assert_one_line_error(cli("version", cwd=tmp_path))
+    assert line == (f"{PREFIX}pyproject.toml: starts with a UTF-8 byte order mark, which pip and build "
+                    "refuse (hint: save pyproject.toml as UTF-8 without a BOM)")
 
 
 def test_non_utf8_version_module(tmp_path: Path, cli: Any) -> None:
@@ -312,7 +323,7 @@ def test_a_bug_is_one_line_and_exit_2_not_1(repo: GitRepo, cli: Any, monkeypatch
 
     committed(repo, STATIC)
 
-    def broken(*_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("token pypi-SECRET must not be printed")
 
     monkeypatch.setattr(version_guard, "read_project", broken)

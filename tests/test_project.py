@@ -123,6 +123,15 @@ CASES: dict[str, Case] = {
                    '[tool.setuptools.dynamic]\nversion = {file = "VERSION.txt"}\n',
                    "VERSION.txt": f"{v}\n"},
         "st-file", ("pyproject.toml", 6), "VERSION.txt", 1, "file", "whole file"),
+    "setuptools-find-where-lib": Case(  # SQLAlchemy: packages.find where = ["lib"], no package-dir
+        lambda v: {"pyproject.toml": '[build-system]\nbuild-backend = "setuptools.build_meta"\n'
+                   'requires = ["setuptools>=77.0.3"]\n\n[project]\nname = "SQLAlchemy-Demo"\n'
+                   'dynamic = ["version"]\n\n[tool.setuptools]\ninclude-package-data = true\n\n'
+                   '[tool.setuptools.packages.find]\nwhere = ["lib"]\nnamespaces = false\n\n'
+                   '[tool.setuptools.dynamic]\nversion = {attr = "sqla_demo.__version__"}\n',
+                   "lib/sqla_demo/__init__.py": f'from . import util\n\n__version__ = "{v}"\n',
+                   "sqla_demo/__init__.py": '__version__ = "0.0.1"\n'},  # not shipped: where wins
+        "SQLAlchemy-Demo", ("pyproject.toml", 6), "lib/sqla_demo/__init__.py", 3, "file"),
     "flit": Case(
         lambda v: {"pyproject.toml": dynamic(FLIT, "flit-demo").replace('["version"]', '["version", "doc"]'),
                    "flit_demo/__init__.py": f'"""A flit demo."""\n\n__version__ = "{v}"\n'},
@@ -137,6 +146,11 @@ CASES: dict[str, Case] = {
                                              'path = "src/pdm_demo/__init__.py"\n'),
                    "src/pdm_demo/__init__.py": f'__version__ = "{v}"\n'},
         "pdm-demo", ("pyproject.toml", 6), "src/pdm_demo/__init__.py", 1, "file"),
+    "pdm-legacy-from": Case(  # pdm-pep517: [tool.pdm] version = {from = "..."}
+        lambda v: {"pyproject.toml": dynamic(PDM, "pdm-legacy", '[tool.pdm]\n'
+                                             'version = {from = "pdm_legacy/__init__.py"}\n'),
+                   "pdm_legacy/__init__.py": f'"""Doc."""\n__version__ = "{v}"\n'},
+        "pdm-legacy", ("pyproject.toml", 6), "pdm_legacy/__init__.py", 2, "file"),
     "maturin-cargo": Case(
         lambda v: {"pyproject.toml": dynamic(MATURIN, "rusty-demo"),
                    "Cargo.toml": f'[package]\nname = "rusty_demo"\nversion = "{v}"\nedition = "2021"\n\n'
@@ -364,6 +378,9 @@ VCS_CASES: dict[str, tuple[dict[str, str], str, str]] = {
                      "versioningit", "pyproject.toml"),
     "pdm-scm": ({"pyproject.toml": dynamic(PDM, "pdm-scm", '[tool.pdm.version]\nsource = "scm"\n')},
                 "pdm-backend (scm)", "pyproject.toml"),
+    "pdm-legacy-use-scm": ({"pyproject.toml": dynamic(PDM, "pdm-old-scm",
+                                                      '[tool.pdm]\nversion = {use_scm = true}\n')},
+                           "pdm-backend (scm)", "pyproject.toml"),
     "poetry-dynamic-versioning": ({"pyproject.toml": '[build-system]\nrequires = ["poetry-core>=1.0.0", '
                                    '"poetry-dynamic-versioning>=1.0.0,<2.0.0"]\n'
                                    'build-backend = "poetry_dynamic_versioning.backend"\n\n'
@@ -453,7 +470,7 @@ def test_format_width_from_an_argument_is_not_evaluated(tmp_path: Path, monkeypa
     (tmp_path / "pyproject.toml").write_text(dynamic(SETUPTOOLS, "wide", '[tool.setuptools.dynamic]\n'
                                                      'version = {attr = "wide.__version__"}\n'))
     (tmp_path / "wide.py").write_text(f"__version__ = {expression}\n")
-    info = read_project(WorkTree(tmp_path))
+    info = read_project(WorkTree(tmp_path), allow_backend=True)
     assert (info.version, info.dynamic, len(asked)) == ("7.7.7", "backend", 1)
 
 
@@ -477,7 +494,7 @@ SLOW_DETAIL = "attr: slow_demo.__version__; computed by the build backend"
 def test_version_computed_by_the_backend(repo: GitRepo, cli: Any, state_id: str) -> None:
     state = STATES[state_id]
     four_states(repo, slow_files)
-    document = version_json(cli, repo.path, *state.flags)
+    document = version_json(cli, repo.path, *state.flags, "--backend")
     assert document["version"] == state.version
     assert document["dynamic"] == "backend"
     assert document["version_source"] == source_doc("src/slow_demo/__init__.py", None, SLOW_DETAIL)
@@ -502,7 +519,7 @@ def test_backend_answer_is_not_reused_for_another_tree(tmp_path: Path,
     for project in projects:
         tree = WorkTree(project)
         ids.add(id(tree))
-        seen.append(read_project(tree).version)
+        seen.append(read_project(tree, allow_backend=True).version)
         del tree
     if len(ids) == 5:
         pytest.skip("no tree reused a freed tree's id in this run")
@@ -520,9 +537,82 @@ def test_backend_output_does_not_corrupt_json(tmp_path: Path) -> None:
     for path, text in slow_files("2.5.0").items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
-    proc = subprocess.run([console_script(), "version", "--format", "json"], cwd=tmp_path,
+    proc = subprocess.run([console_script(), "version", "--format", "json", "--backend"], cwd=tmp_path,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["version"] == "2.5.0"
     assert proc.stderr == ""
     assert list(tmp_path.rglob("*.egg-info")) == []  # the backend ran on a copy, not the user's tree
+
+
+# --- what the distributions ship: the default release files -----------------------------
+
+def pep621(build: str, name: str, tables: str = "") -> str:
+    return build + f'\n[project]\nname = "{name}"\nversion = "1.0"\n' + (f"\n{tables}" if tables else "")
+
+
+PACKAGES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "flit-flat": ({"pyproject.toml": pep621(FLIT, "flatpkg"), "flatpkg/__init__.py": "",
+                   "flatpkg/core.py": ""}, ("flatpkg/**",)),
+    "flit-module-src": ({"pyproject.toml": pep621(FLIT, "flit-other",
+                                                  '[tool.flit.module]\nname = "other_mod"\n'),
+                         "src/other_mod/__init__.py": ""}, ("src/other_mod/**",)),
+    "flit-single-module": ({"pyproject.toml": pep621(FLIT, "single-mod"), "single_mod.py": "x = 1\n"},
+                           ("single_mod.py",)),
+    "no-backend-flat": ({"pyproject.toml": '[project]\nname = "flatpkg"\nversion = "1.0"\n',
+                         "flatpkg/__init__.py": ""}, ("flatpkg/**",)),
+    "src-layout": ({"pyproject.toml": pep621(SETUPTOOLS, "Demo.Pkg"), "src/demo_pkg/__init__.py": ""},
+                   ("src/**",)),
+    "setuptools-where": ({"pyproject.toml": pep621(SETUPTOOLS, "sqla", '[tool.setuptools.packages.find]\n'
+                                                   'where = ["lib"]\n')}, ("lib/**",)),
+    "setuptools-package-dir": ({"pyproject.toml": pep621(SETUPTOOLS, "pd", '[tool.setuptools]\n'
+                                                         'package-dir = {"" = "lib"}\n')}, ("lib/**",)),
+    "setuptools-packages": ({"pyproject.toml": pep621(SETUPTOOLS, "many", '[tool.setuptools]\n'
+                                                      'packages = ["alpha", "alpha.sub", "beta"]\n'
+                                                      'py-modules = ["solo"]\n')},
+                            ("alpha/**", "beta/**", "solo.py")),
+    "setup-cfg-package-dir": ({"setup.cfg": "[metadata]\nname = demo\nversion = 1.0\n\n[options]\n"
+                                            "package_dir =\n    =src\npackages = find:\n"}, ("src/**",)),
+    "setup-cfg-packages": ({"setup.cfg": "[metadata]\nname = demo\nversion = 1.0\n\n[options]\n"
+                                         "packages = one, two\npy_modules = solo\n"},
+                           ("one/**", "two/**", "solo.py")),
+    "setup-cfg-attr": ({"setup.cfg": "[metadata]\nname = other-name\nversion = attr: mypkg.about.VERSION\n",
+                        "mypkg/__init__.py": "", "mypkg/about.py": 'VERSION = "1.0"\n'}, ("mypkg/**",)),
+    "hatch-wheel-packages": ({"pyproject.toml": pep621(HATCHLING, "hw", '[tool.hatch.build.targets.wheel]\n'
+                                                       'packages = ["src/foo"]\n')}, ("src/foo/**",)),
+    "poetry-packages": ({"pyproject.toml": '[tool.poetry]\nname = "cleo"\nversion = "1.0"\n'
+                                           'packages = [{include = "cleo", from = "src"}]\n'},
+                        ("src/cleo/**",)),
+    "maturin": ({"pyproject.toml": pep621(MATURIN, "rusty", '[tool.maturin]\npython-source = "python"\n')},
+                ("src/**", "Cargo.toml", "python/**")),
+    "nothing-found": ({"pyproject.toml": pep621(SETUPTOOLS, "elsewhere")}, ()),
+}
+
+
+@pytest.mark.parametrize("case_id", list(PACKAGES))
+def test_packages_are_what_ships(repo: GitRepo, blob_reader: git.BlobReader, case_id: str) -> None:
+    files, expected = PACKAGES[case_id]
+    write_all(repo, files)
+    repo.commit()
+    head = repo.git("rev-parse", "HEAD")
+    for tree in (WorkTree(repo.path), GitTree(git.open_repo(str(repo.path)), head, blob_reader)):
+        assert read_project(tree).packages == expected, tree.label
+
+
+def test_a_flat_layout_change_needs_a_bump(repo: GitRepo, cli: Any) -> None:
+    """B1: flit's flat layout ships flatpkg/, so a change there after a release is RG106 / RG107."""
+    write_all(repo, {"pyproject.toml": pep621(FLIT, "flatpkg"), "flatpkg/__init__.py": '"""Flat."""\n',
+                     "flatpkg/core.py": "def f():\n    return 1\n"})
+    repo.commit("release")
+    repo.tag("v1.0")
+    repo.write("flatpkg/core.py", "def f():\n    return 2\n")
+    repo.stage()
+    staged = cli("check-version", cwd=repo.path)
+    assert (staged.code, staged.err) == (1, "")
+    assert staged.out.splitlines()[0] == ("pyproject.toml:7: RG106 1.0 is already released (tag v1.0), but "
+                                          "release files change (flatpkg/core.py); bump the version")
+    repo.commit("change")
+    based = cli("check-version", "--base", "v1.0", cwd=repo.path)
+    assert based.code == 1
+    assert "pyproject.toml:7: RG107 version 1.0 is equal to 1.0 on v1.0, but release files changed since " \
+           "then (flatpkg/core.py)" in based.out.splitlines()

@@ -1,8 +1,10 @@
 """The slow path: ask the project's PEP 517 build backend for its metadata.
 
-Taken only when the version is computed by code that the text readers cannot follow.
-The backend runs in the current environment when it already has the build requirements
-(no network), otherwise in an isolated environment that `build` creates.
+Taken only when the version is computed by code that the text readers cannot follow, and
+only when running the project's code was allowed: `--backend`, RELEASE_GUARD_ALLOW_BACKEND
+or the project's `allow-backend = true` (project.pysource.computed checks; the hooks never
+get here by default). The backend runs in the current environment when it already has the
+build requirements (no network), otherwise in an isolated environment that `build` creates.
 """
 
 from __future__ import annotations

@@ -251,3 +251,12 @@ class BlobReader:
             if self._proc.stdout is not None:
                 self._proc.stdout.close()
             self._proc = None
+
+
+def entry_mode(repo: Repo, rev: str, path: str) -> str | None:
+    """The mode git records for repository-relative `path` (`100644`, `120000` for a
+    symlink, ...) at revision `rev`, or in the index when `rev` is ``""``; None if absent."""
+    args = ["ls-tree", "-z", rev, "--", path] if rev else ["ls-files", "-s", "-z", "--", path]
+    proc = run(["--literal-pathspecs", *args], repo.top, check=False)
+    entry = proc.stdout.split("\0", 1)[0]
+    return entry.split(" ", 1)[0] if proc.returncode == 0 and "\t" in entry else None

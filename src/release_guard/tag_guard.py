@@ -79,6 +79,7 @@ class _Projects:
         self.listed = bool(self.candidates)
         self.candidates = self.candidates or [(repo, ".")]
         self._seen: dict[tuple[str, str], ProjectInfo | ProjectError | None] = {}
+        self.allow_backend = cfg.allow_backend  # --backend, RELEASE_GUARD_ALLOW_BACKEND or the file
 
     def info(self, candidate: git.Repo, rel: str, sha: str, name: str) -> ProjectInfo | ProjectError | None:
         """The project at `sha`; None when a listed project does not exist there."""
@@ -87,7 +88,7 @@ class _Projects:
             folder = os.path.normpath(os.path.join(self.project_dir, rel))
             tree = states.NamedTree(candidate, sha, name, states.display_prefix(folder), self.reader)
             try:
-                self._seen[key] = read_project(tree)
+                self._seen[key] = read_project(tree, allow_backend=self.allow_backend)
             except ProjectError as exc:
                 missing = states.missing_project(tree, folder)
                 self._seen[key] = None if missing and self.listed else (missing or exc)

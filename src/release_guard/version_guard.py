@@ -84,7 +84,7 @@ def _where(source: Source | None, project_dir: str) -> str:
 
 def cmd_version(args: argparse.Namespace) -> int:
     tree, _ = _tree_for(args)
-    info = read_project(tree)
+    info = read_project(tree, allow_backend=_allow_backend(args))
     if args.format == "json":
         import json
 
@@ -145,10 +145,17 @@ def _declarations(info: ProjectInfo, tree: Tree, version_files: Sequence[str],
     return [(d.version, _display(project_dir, d.source.path), d.source.line) for d in declared]
 
 
-def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str) -> str | None:
+def _allow_backend(args: argparse.Namespace) -> bool:
+    """--backend or RELEASE_GUARD_ALLOW_BACKEND (the project's own allow-backend key is read
+    by read_project from the tree itself)."""
+    from_env = config_mod.from_environ(os.environ).get("allow_backend")
+    return bool(getattr(args, "allow_backend", None)) or bool(from_env)
+
+
+def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str, allow_backend: bool) -> str | None:
     base_tree = tree.at(base_sha) if tree is not None else GitTree(repo, base_sha)
     try:
-        return read_project(base_tree).version
+        return read_project(base_tree, allow_backend=allow_backend).version
     except ProjectError:
         return None  # the project did not exist (or was unreadable) at the base
 
@@ -251,7 +258,7 @@ def cmd_check_version(args: argparse.Namespace) -> int:
         try:
             table = monorepo.root_table(tree, where)
             if table is None:
-                info = read_project(tree)
+                info = read_project(tree, allow_backend=_allow_backend(args))
         except ProjectError as exc:
             raise _explain(exc, tree, args.project, repo, state) from None
         if table is not None:
@@ -282,7 +289,7 @@ def _check_projects(args: argparse.Namespace, repo: git.Repo | None, state: Stat
         in_state = f"at {tree.name}" if isinstance(tree, states.NamedTree) else f"in the {tree.label}"
         monorepo.require_project(tree, entry, where, in_state)
         try:
-            info = read_project(tree)
+            info = read_project(tree, allow_backend=_allow_backend(args))
         except ProjectError as exc:
             raise _explain(exc, tree, project_dir, sub_repo, state) from None
         cfg = config_mod.load(monorepo.inherit(table, info.config_table), os.environ,
@@ -318,7 +325,7 @@ def check_version_findings(project_dir: str, extra_version_files: Sequence[str] 
         findings += _bumped(project_dir, repo, state, info, cfg, started, changed, where, line)
     if started.base_commit and state.base and state.compare_base:
         base_version = _base_version(repo, tree if isinstance(tree, GitTree) else None,
-                                     started.base_commit)
+                                     started.base_commit, cfg.allow_backend)
         findings += vchecks.greater_than_base(version, base_version, state.base, changed,
                                               where, line)
     return findings

@@ -7,12 +7,16 @@ import re
 
 from release_guard.project.files import Files, key_line
 from release_guard.project.model import Declaration, Source
+from release_guard.project.static import poetry_version
 from release_guard.tree import Tree, read_text
 
 
 def other_declarations(files: Files, name: str | None, primary: Declaration) -> list[Declaration]:
     """Literal versions elsewhere that must agree: setup.cfg beside pyproject, the package."""
     found = []
+    poetry = poetry_version(files)  # Poetry 2 reads [project]; a stale [tool.poetry] version misleads
+    if primary.source.path == "pyproject.toml" and poetry is not None and poetry != primary:
+        found.append(poetry)
     cfg_version = files.cfg("metadata", "version")
     if primary.source.path != "setup.cfg" and cfg_version and not cfg_version.startswith(("attr:", "file:")):
         line = key_line(files.setup_cfg_text, "metadata", "version", "=:")
@@ -48,8 +52,10 @@ _LITERAL_DUNDER_VERSION = re.compile(
     r"""^__version__\s*(?::\s*str\s*)?=\s*(['"])([^'"\n]+)\1\s*(?:#.*)?$""", re.MULTILINE)
 
 
+# `^[ \t]*`, not `^\s*`: that would rescan all the blank lines that follow from each line
+# start, quadratic in a file of empty lines.
 _VERSION_LINE = re.compile(
-    r"""^\s*["']?(?:__version__|version|VERSION|release)["']?\s*[:=]\s*["']v?([^"'\s]+)["']""",
+    r"""^[ \t]*["']?(?:__version__|version|VERSION|release)["']?\s*[:=]\s*["']v?([^"'\s]+)["']""",
     re.MULTILINE,
 )
 

@@ -60,9 +60,28 @@ def read_python_version(
     return Declaration(version, Source(path, line, detail))
 
 
-def computed(files: Files, path: str, what: str) -> Declaration:
-    """The version is code: only the build backend can tell (the slow path)."""
+BACKEND_HINT = ("declare it as a literal, or allow the build backend: --backend or allow-backend = true "
+                "in [tool.release-guard]")
+# What setuptools reports for a project that declares no name or version: never a real answer.
+PLACEHOLDERS = ("UNKNOWN", "0.0.0")
+
+
+def computed(files: Files, path: str, what: str, expression: str = "__version__") -> Declaration:
+    """The version is code: only the build backend can tell (the slow path).
+
+    The backend runs the project's code, so it is asked only when that was allowed
+    (`--backend`, RELEASE_GUARD_ALLOW_BACKEND, or the project's own allow-backend = true);
+    otherwise this is a ProjectError naming the file and the expression."""
+    if not files.allow_backend:
+        raise ProjectError(
+            f"{files.tree.describe(path)}: {expression} is computed by code that release-guard does "
+            "not run", hint=BACKEND_HINT)
     from release_guard.backend import ask_backend
 
     version = ask_backend(files.tree)
+    if version in PLACEHOLDERS or not version:
+        raise ProjectError(
+            f"{files.tree.describe(path)}: declares no name/version: the build backend reported "
+            f"the placeholder version {version or '(none)'}",
+            hint='declare the version in pyproject.toml ([project] version = "0.1.0")')
     return Declaration(version, Source(path, None, f"{what}; computed by the build backend"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from release_guard.errors import ProjectError
 from release_guard.project.files import Files, key_line
 from release_guard.project.model import Declaration, Source
@@ -12,13 +10,10 @@ from release_guard.project.setuptools import from_attr, from_file, setup_py_lite
 
 def read_name(files: Files) -> tuple[str, Source] | None:
     text = files.pyproject_text
-    candidates: list[tuple[Any, str, str, str]] = [
-        (files.table("project").get("name"), "pyproject.toml", "project", "name"),
-        (files.table("tool", "poetry").get("name"), "pyproject.toml", "tool.poetry", "name"),
-    ]
-    for value, path, section, key in candidates:
-        if isinstance(value, str) and value.strip():
-            return value.strip(), Source(path, key_line(text, section, key))
+    for section in ("project", "tool.poetry"):
+        value = files.string(section, "name")
+        if value is not None and value.strip():
+            return value.strip(), Source("pyproject.toml", key_line(text, section, "name"))
     cfg_name = files.cfg("metadata", "name")
     if cfg_name:
         return cfg_name, Source("setup.cfg", key_line(files.setup_cfg_text, "metadata", "name", "=:"))
@@ -38,10 +33,9 @@ def static_version(files: Files) -> Declaration | None:
             )
         line = key_line(files.pyproject_text, "project", "version")
         return Declaration(value, Source("pyproject.toml", line))
-    poetry = files.table("tool", "poetry")
-    if isinstance(poetry.get("version"), str) and not poetry_dynamic(files):
-        line = key_line(files.pyproject_text, "tool.poetry", "version")
-        return Declaration(poetry["version"], Source("pyproject.toml", line))
+    declaration = poetry_version(files)
+    if declaration is not None:
+        return declaration
     cfg_version = files.cfg("metadata", "version")
     if cfg_version:
         line = key_line(files.setup_cfg_text, "metadata", "version", "=:")
@@ -51,6 +45,15 @@ def static_version(files: Files) -> Declaration | None:
             return from_file(files, cfg_version[5:].split(",")[0], "setup.cfg", line)
         return Declaration(cfg_version, Source("setup.cfg", line))
     return None
+
+
+def poetry_version(files: Files) -> Declaration | None:
+    """[tool.poetry] version: the version (Poetry 1), or beside [project] dynamic (Poetry 2)."""
+    version = files.string("tool.poetry", "version")
+    if version is None or poetry_dynamic(files):
+        return None
+    line = key_line(files.pyproject_text, "tool.poetry", "version")
+    return Declaration(version, Source("pyproject.toml", line))
 
 
 def poetry_dynamic(files: Files) -> bool:
