@@ -68,8 +68,8 @@ def one_line(result: Any) -> str:
 
 
 def at(repo: GitRepo, tree: str, path: str) -> str:
-    """How a message names `path` on each tree: a revision prefixes the commit."""
-    return f"{repo.git('rev-parse', 'HEAD')}:{path}" if tree == "revision" else path
+    """How a message names `path` on each tree: a revision says the ref the user gave."""
+    return f"{path} at --ref HEAD" if tree == "revision" else path
 
 
 @pytest.fixture(autouse=True)
@@ -298,8 +298,12 @@ def test_code_is_not_run_without_opt_in(repo: GitRepo, cli: Any, no_backend: lis
     result = cli(*command, cwd=repo.path)
     assert time.perf_counter() - start < 1
     line = one_line(result)
-    at_commit = "--ref" in command or command[0] == "check-tag"  # check-tag reads the tagged commit
-    assert line == (f"{repo.git('rev-parse', 'HEAD')}:{NOT_RUN}" if at_commit else NOT_RUN)
+    where = "src/demo/__init__.py"
+    if "--ref" in command:
+        where += " at --ref HEAD"
+    elif command[0] == "check-tag":  # the tag does not exist yet: check-tag reads HEAD for it
+        where += f" at HEAD (commit {repo.git('rev-parse', '--short=7', 'HEAD')}, for tag v1.2)"
+    assert line == NOT_RUN.replace("src/demo/__init__.py", where, 1)
     assert not (repo.path / "PWNED").exists()
     assert no_backend == []
 
