@@ -20,6 +20,7 @@ from release_guard.index.transport import (
     _get,
     _refused,
     _Reply,
+    require_safe_transport,
 )
 
 if TYPE_CHECKING:
@@ -222,7 +223,8 @@ def fetch_project(
 
     Raises IndexError_ when the index cannot be reached after `retries` extra
     attempts, refuses the request (any other 4xx), redirects off its host or too
-    often, or sends a body that is too large, not UTF-8, or not a Simple API page.
+    often, or sends a body that is too large, not UTF-8, or not a Simple API page;
+    RepositoryError when credentials would go over plain http beyond loopback.
     """
     from urllib.parse import quote
 
@@ -233,6 +235,7 @@ def fetch_project(
         raise IndexError_(
             f"cannot read {repo.display_url()}: not an http(s) URL", hint=_URL_HINT
         )
+    require_safe_transport(repo)
     index_url = repo.display_url()
     base = index_url if index_url.endswith("/") else index_url + "/"
     url = f"{base}{quote(canonical, safe='')}/"

@@ -2,7 +2,8 @@
 
 Only the standard library; `urllib.request` and `http.client` are imported inside the
 functions that need them, so importing this module is cheap. Credentials are sent only
-to the origin they belong to, and anything a server says is masked before it is shown.
+to the origin they belong to, never in clear text beyond loopback, and anything a server
+says is one line, masked, before it is shown.
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from release_guard.errors import IndexError_
-from release_guard.index.targets import Repository, _mask, _one_line, _origin, sanitize_url
+from release_guard.errors import IndexError_, RepositoryError
+from release_guard.index.targets import (
+    _CONTROL,
+    Repository,
+    _mask,
+    _one_line,
+    _origin,
+    is_loopback,
+    sanitize_url,
+)
 
 if TYPE_CHECKING:
     import http.client
@@ -64,17 +73,6 @@ class _TransientError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDirector:
@@ -168,7 +166,7 @@ def _open_once(
     The reason phrase and content type are one line, with `secret` masked."""
     import urllib.request
 
-    opener = _build_opener(timeouts.read, direct=_is_loopback(urlsplit(url).hostname or ""))
+    opener = _build_opener(timeouts.read, direct=is_loopback(urlsplit(url).hostname or ""))
     # Only http(s): fetch_project checks the index URL, _follow keeps to its origin.
     request = urllib.request.Request(url, headers=dict(headers), method="GET")  # noqa: S310, RUF100
     try:
@@ -179,7 +177,7 @@ def _open_once(
                 url=url,
                 status=status,
                 reason=_mask(_one_line(str(response.reason or ""))[:80], secret),
-                content_type=_mask(response.headers.get("Content-Type", ""), secret),
+                content_type=_mask(_one_line(response.headers.get("Content-Type", ""))[:100], secret),
                 location=response.headers.get("Location"),
                 body=body,
             )
@@ -198,13 +196,26 @@ def _auth_headers(repo: Repository) -> dict[str, str]:
     """Basic auth for the index's own origin, when the credentials belong to it."""
     import base64
 
-    if repo.username is None or repo.password is None:
+    credentials = repo.read_credentials()
+    if credentials is None:
         return {}
-    index_origin = _origin(repo.index_url)
-    if repo.credential_origin not in (None, index_origin):
-        return {}
-    token = base64.b64encode(f"{repo.username}:{repo.password}".encode()).decode("ascii")
+    token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
+
+
+def require_safe_transport(repo: Repository) -> None:
+    """Refuse to send credentials over plain http to anything but loopback."""
+    parts = urlsplit(repo.index_url)
+    if repo.read_credentials() is None or parts.scheme.lower() != "http":
+        return
+    if is_loopback(parts.hostname or ""):
+        return
+    source = f" ({repo.credential_source})" if repo.credential_source else ""
+    raise RepositoryError(
+        f"credentials{source} would be sent in clear text to {repo.display_url()}: plain http "
+        "is used with credentials only on loopback",
+        hint="use the index's https:// URL, or unset the credentials for this index",
+    )
 
 
 def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _Reply:
@@ -223,9 +234,10 @@ def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _
         reply = _open_once(current, headers, timeouts, max_bytes, repo.password)
         if reply.status not in (301, 302, 303, 307, 308):
             return reply
-        if not reply.location:
+        if not reply.location or _CONTROL.search(reply.location):
+            what = "with an invalid Location" if reply.location else "without a Location"
             raise IndexError_(
-                f"{sanitize_url(current)} answered HTTP {reply.status} without a Location",
+                f"{sanitize_url(current)} answered HTTP {reply.status} {what}",
                 hint=_URL_HINT,
             )
         current = urljoin(current, reply.location)
@@ -254,16 +266,16 @@ def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes
 
 def _refused(repo: Repository, reply: _Reply) -> IndexError_:
     shown = sanitize_url(reply.url)
-    if reply.status in (401, 403):
-        sent = bool(_auth_headers(repo))
-        hint = (
-            "the index refused the credentials: check username/password in .pypirc, "
-            "~/.netrc or TWINE_USERNAME/TWINE_PASSWORD"
-            if sent
-            else "the index needs credentials to read: set them in .pypirc, ~/.netrc "
-            "or TWINE_USERNAME/TWINE_PASSWORD"
-        )
-        return IndexError_(f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint)
-    return IndexError_(
-        f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint=_URL_HINT
-    )
+    message = f"{shown} answered HTTP {reply.status} {reply.reason}".strip()
+    if reply.status not in (401, 403):
+        return IndexError_(message, hint=_URL_HINT)
+    if repo.read_credentials() is not None:
+        source = f" ({repo.credential_source})" if repo.credential_source else ""
+        hint = (f"the index refused the credentials{source}: check them in .pypirc, ~/.netrc "
+                "or TWINE_USERNAME/TWINE_PASSWORD")
+    elif repo.credentials_note:
+        hint = f"the index needs credentials to read, and {repo.credentials_note}"
+    else:
+        hint = ("the index needs credentials to read: set them in .pypirc, ~/.netrc "
+                "or TWINE_USERNAME/TWINE_PASSWORD")
+    return IndexError_(message, hint)
