@@ -185,6 +185,7 @@ FAULTS = [
     ("bad-file-entry", r"unusable Simple API page: a file entry has no filename", 1),
     ("api-v2", r"unsupported repository API version '2.0'", 1),
     ("text-plain", r"unexpected content type 'text/plain'", 1),
+    ("huge-declared", r"sent more than 1000 bytes", 1),
     ("cr-reason", r"answered HTTP 418 bad X-Injected: 1$", 1),
     ("echo-secret", r"answered HTTP 418 teapot \*{8}$", 1),
 ]

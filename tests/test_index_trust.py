@@ -1,5 +1,6 @@
 """Trust in the index reader: credentials go only where the user sent them, nothing secret
-is printed, and no URL or server text breaks the one-line error.
+is printed, a 404 counts only from a real Simple index, and no URL or server text breaks
+the one-line error.
 
 Real pypiserver and devpi-server where they show the behaviour; the scripted fault server
 for what no real server does on purpose.
@@ -13,15 +14,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from conftest import GitRepo, Result
 from index_servers import PASSWORD, USERNAME, FaultServers, LocalIndex
 from release_guard.errors import IndexError_, RepositoryError
 from release_guard.index import (
+    ProjectPage,
     Repository,
     Timeouts,
     fetch_project,
+    fetch_projects,
     resolve_repository,
 )
 
@@ -84,6 +88,9 @@ def test_a_repository_url_from_pyproject_gets_no_credentials(
     result = cli("check-tag", "v1.0", cwd=repo.path)
     assert result.code == 0, result
     assert authorizations(fault_server, "s3-project-url", before) == [None]
+    root = [r for r in fault_server.main.records if r.path == "/ok/simple/"]
+    assert root
+    assert all("authorization" not in r.headers for r in root)
     # The same URL chosen by the user, as a flag or in the environment, does get them.
     flag = cli("check-tag", "v1.0", "--repository-url", ok, cwd=repo.path)
     assert flag.code == 0, flag
@@ -227,6 +234,175 @@ def test_percent_encoded_credentials_are_decoded(pypiserver_private: LocalIndex,
     assert (at.username, at.password) == ("u@corp", "p@ss")
 
 
+# --- 3. a 404 counts only from a Simple index ------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pypiserver_empty", "devpi_empty"])
+def test_an_empty_real_index_still_confirms_a_404(request: pytest.FixtureRequest, kind: str) -> None:
+    """The first release: nothing on the index yet, and its root still answers as one."""
+    index: LocalIndex = request.getfixturevalue(kind)
+    repo = Repository(None, index.upload_url, index.simple_url, None, None)
+    page = fetch_project(repo, "demo-pkg")
+    assert page == ProjectPage(canonicalize_name("demo-pkg"), False, (), (), "")
+
+
+@pytest.fixture(params=["pypiserver_index", "devpi_index"])
+def real_index(request: pytest.FixtureRequest) -> LocalIndex:
+    index: LocalIndex = request.getfixturevalue(request.param)
+    return index
+
+
+@pytest.mark.slow
+def test_a_mistyped_index_url_is_an_error(real_index: LocalIndex) -> None:
+    """F2: /simpel/ (pypiserver) or +simpel/ (devpi) answers 404 for every project."""
+    typo = real_index.simple_url.replace("simple/", "simpel/")
+    repo = Repository(None, real_index.upload_url, typo, None, None)
+    with pytest.raises(IndexError_) as info:
+        fetch_project(repo, "demo-pkg")
+    assert str(info.value).startswith(f"cannot tell whether demo-pkg is on {typo}: its page answered 404, "
+                                      f"and {typo} itself answered HTTP 404")
+    assert "check the index URL for a typo" in info.value.hint
+
+
+@pytest.mark.slow
+def test_a_pasted_project_url_is_an_error(real_index: LocalIndex) -> None:
+    """B2: the project's own page where the index root belongs."""
+    pasted = real_index.simple_url + "demo-pkg/"
+    repo = Repository(None, real_index.upload_url, pasted, None, None)
+    with pytest.raises(IndexError_) as info:
+        fetch_project(repo, "demo-pkg")
+    assert str(info.value) == (f"cannot tell whether demo-pkg is on {pasted}: its page answered 404, and "
+                               f"{pasted} itself is a project's page, not the index root")
+    assert info.value.hint.startswith(f"use the index root instead, e.g. {real_index.simple_url} ")
+
+
+@pytest.mark.slow
+def test_a_mistyped_index_url_fails_the_command(
+    repo: GitRepo, cli: Cli, pypiserver_index: LocalIndex
+) -> None:
+    """F2 end to end: 1.0 is on the index, and a typo must not let the tag through."""
+    project(repo)
+    typo = pypiserver_index.simple_url.replace("simple/", "simpel/")
+    line = one_error_line(cli("check-tag", "v1.0", "--index-url", typo, cwd=repo.path))
+    assert f"cannot tell whether demo-pkg is on {typo}" in line
+
+
+def test_the_root_is_asked_once_and_only_after_a_404(fault_server: FaultServers) -> None:
+    repo = Repository(None, fault_server.url, fault_server.url + "ok/simple/", None, None)
+    roots = lambda: sum(r.path == "/ok/simple/" for r in fault_server.main.records)  # noqa: E731
+    before = roots()
+    assert fetch_project(repo, "pep700", timeouts=FAST).exists
+    assert roots() == before
+    pages = fetch_projects(repo, ["absent-a", "absent-b", "absent-c", "pep700"], timeouts=FAST)
+    exists = [pages[canonicalize_name(n)].exists for n in ("absent-a", "absent-b", "pep700")]
+    assert exists == [False, False, True]
+    assert roots() == before + 1
+
+
+NOT_SIMPLE_PROJECT_PAGES = [
+    ("login", "an HTML page with no file links and no pypi:repository-version meta: not a project page"),
+    ("nginx", "an HTML page with no file links and no pypi:repository-version meta: not a project page"),
+    ("portal", "an HTML page with no file links and no pypi:repository-version meta: not a project page"),
+    ("empty-200", "an empty page and no pypi:repository-version meta: not a project page"),
+]
+
+
+@pytest.mark.parametrize(("mode", "detail"), NOT_SIMPLE_PROJECT_PAGES,
+                         ids=[m for m, _ in NOT_SIMPLE_PROJECT_PAGES])
+def test_a_page_that_is_not_a_simple_page_is_an_error(
+    fault_server: FaultServers, mode: str, detail: str
+) -> None:
+    """F1, B2: a login form, a portal, a web server's welcome page, an empty body."""
+    repo = Repository(None, fault_server.url, f"{fault_server.url}{mode}/simple/", None, None)
+    with pytest.raises(IndexError_) as info:
+        fetch_project(repo, "demo-pkg", timeouts=FAST)
+    assert str(info.value) == (f"{fault_server.url}{mode}/simple/demo-pkg/ sent an unusable Simple API page: "
+                               f"{detail}")
+
+
+NOT_SIMPLE_ROOTS = [
+    ("root-login", "an HTML page that lists no projects and has no pypi:repository-version meta"),
+    ("root-portal", "an HTML page whose title is not a Simple index's"),  # `/login/` looks like a project
+    ("root-empty", "an empty page"),
+    ("root-deep-json", "JSON nested too deeply"),
+    ("root-text", "an answer of type 'text/plain'"),
+]
+
+
+@pytest.mark.parametrize(("mode", "detail"), NOT_SIMPLE_ROOTS, ids=[m for m, _ in NOT_SIMPLE_ROOTS])
+def test_a_404_from_an_index_that_is_no_simple_index_is_an_error(
+    fault_server: FaultServers, mode: str, detail: str
+) -> None:
+    base = f"{fault_server.url}{mode}/simple/"
+    repo = Repository(None, fault_server.url, base, None, None)
+    with pytest.raises(IndexError_) as info:
+        fetch_project(repo, "demo-pkg", timeouts=FAST)
+    assert str(info.value) == (f"cannot tell whether demo-pkg is on {base}: its page answered 404, "
+                               f"and {base} itself is not a Simple index ({detail})")
+
+
+WAREHOUSE_LIKE_HEAD = ('<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.3">'
+                       "<title>Simple index</title></head><body>")
+ROOTS = [
+    # a public index's root is tens of megabytes: only its beginning is read
+    ("text/html", WAREHOUSE_LIKE_HEAD + '<a href="/simple/a/">a</a>' * 5000, False, "index"),
+    ("application/vnd.pypi.simple.v1+json",
+     '{"meta": {"_last-serial": 1, "api-version": "1.3"}, "projects": [' + '{"name": "a"}, ' * 5000, False,
+     "index"),
+    ("application/vnd.pypi.simple.v1+json", '{"files": [' + '{"filename": "a-1.0.tar.gz"}, ' * 5000, False,
+     "project"),
+    # a static tree served by a web server's directory listing
+    ("text/html", '<html><head><title>Index of /simple/</title></head><body><a href="?C=N;O=D">Name</a>'
+     '<a href="/">Parent Directory</a><a href="demo-pkg/">demo-pkg/</a></body></html>', True, "index"),
+    ("text/html", '<a href="demo-pkg/">demo-pkg</a><a href="other_pkg/">Other.Pkg</a>', True, "index"),
+    ("text/html", '<html><head><title>Links for demo-pkg</title></head><body>'
+     '<a href="/packages/demo_pkg-1.0.tar.gz#sha256=ab">demo_pkg-1.0.tar.gz</a></body></html>', True,
+     "project"),
+    ("text/html", '<a href="/login/">login</a>', True, "index"),  # indistinguishable from a one-project root
+    ("text/html", '<title>Sign in</title><a href="/login/">login</a>', True, "other"),
+    ("application/json", '{"meta": {"api-version": "1.0"}, "projects": []}', True, "index"),
+    ("application/json", '{"projects": []}', True, "other"),  # PEP 691 requires the meta
+    ("application/json", "[]", True, "other"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "text", "complete", "kind"), ROOTS)
+def test_root_verdicts(content_type: str, text: str, complete: bool, kind: str) -> None:
+    from release_guard.index.pages import root_verdict
+
+    assert root_verdict("http://127.0.0.1:1/simple/", content_type, text, complete).kind == kind
+
+
+def test_a_root_that_refuses_or_fails(fault_server: FaultServers) -> None:
+    forbidden = Repository(None, fault_server.url, f"{fault_server.url}root-forbidden/simple/", None, None)
+    with pytest.raises(IndexError_, match=r"root-forbidden/simple/ answered HTTP 403"):
+        fetch_project(forbidden, "demo-pkg", timeouts=FAST)
+    failing = Repository(None, fault_server.url, f"{fault_server.url}root-500/simple/", None, None)
+    with pytest.raises(IndexError_, match=r"could not reach .*root-500/simple/: HTTP 500"):
+        fetch_project(failing, "demo-pkg", timeouts=FAST, retries=1)
+
+
+# --- 6. pypiserver's fallback ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_pypiserver_fallback_is_named(pypiserver_fallback: LocalIndex, repo: GitRepo, cli: Cli) -> None:
+    """C5: pypiserver without --disable-fallback sends a project it lacks to another index."""
+    repo_ = Repository(None, pypiserver_fallback.upload_url, pypiserver_fallback.simple_url, None, None)
+    assert fetch_project(repo_, "demo-pkg").versions == (Version("1.0"), Version("1.1"))
+    with pytest.raises(IndexError_, match=r"simple/new-pkg/ redirected to another host: http://localhost:") \
+            as info:
+        fetch_project(repo_, "new-pkg")
+    assert info.value.hint == (
+        "pypiserver's fallback redirect: new-pkg is probably not on that index yet; start pypiserver with "
+        "--disable-fallback so that it answers 404 for a project it does not hold")
+    project(repo, name="new-pkg")
+    result = cli("check-tag", "v1.0", "--repository-url", pypiserver_fallback.url, cwd=repo.path)
+    line = one_error_line(result)
+    assert "--disable-fallback" in line
+
+
 # --- 7. one line: no CR or LF from a URL or a server ------------------------------------------
 
 
@@ -255,3 +431,13 @@ def test_server_text_in_an_error_is_one_line(fault_server: FaultServers) -> None
     assert "\r" not in str(info.value)
 
 
+# --- 8. sizes the server controls ----------------------------------------------------------
+
+
+def test_json_nested_too_deeply_is_an_unusable_page(
+    repo: GitRepo, cli: Cli, fault_server: FaultServers
+) -> None:
+    project(repo, name="json-deep")
+    line = one_error_line(cli("check-tag", "v1.0", "--index-url", fault_server.simple_url, cwd=repo.path))
+    assert line.startswith(f"release-guard: error: {fault_server.simple_url}json-deep/ sent an unusable "
+                           "Simple API page: JSON nested too deeply (hint: ")

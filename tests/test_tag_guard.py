@@ -726,7 +726,7 @@ def test_a_project_without_a_readable_name_is_an_error(repo: GitRepo, cli: Cli) 
 FAULTS = ["always-500", "bad-gateway", "bad-request", "unauthorized", "forbidden", "hang", "hang-in-body",
           "reset", "truncated", "not-utf8", "redirect-loop", "redirect-no-location", "redirect-other-host",
           "redirect-userinfo", "garbage-json", "wrong-shape", "bad-file-entry", "api-v2", "text-plain",
-          "echo-secret", "cr-reason", "redirect-escape-location"]
+          "echo-secret", "json-deep", "huge-declared", "cr-reason", "redirect-escape-location"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -1,5 +1,6 @@
-"""The package index: where to upload and read (`targets`), how to talk to it
-(`transport`), and what its Simple API pages say (`simple`)."""
+"""The package index: where to upload and read (`targets`, with the user's `pypirc`), how
+to talk to it (`transport`), what its Simple API answers say (`pages`), and reading a
+project's page (`simple`)."""
 
 from __future__ import annotations
 

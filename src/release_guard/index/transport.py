@@ -65,6 +65,7 @@ class _Reply:
     content_type: str
     location: str | None
     body: bytes = field(repr=False)
+    complete: bool = True  # False: `body` is only the first bytes (a `prefix` read)
 
 
 class _TransientError(Exception):
@@ -142,25 +143,31 @@ def _transport_reason(exc: BaseException) -> tuple[str, bool]:
     return _one_line(str(detail)), False
 
 
-def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
+def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int,
+               prefix: bool) -> tuple[bytes, bool]:
+    """(body, complete). Over `max_bytes` is an error, unless `prefix`: then the first
+    `max_bytes` are enough, and `complete` says whether there was more."""
     declared = response.headers.get("Content-Length", "").strip()
     expected = int(declared) if declared.isdigit() else None
     too_large = IndexError_(
         f"{sanitize_url(url)} sent more than {max_bytes} bytes",
         hint="check that the index URL points at a Simple API (--repository-url / index-url)",
     )
-    if expected is not None and expected > max_bytes:
+    if expected is not None and expected > max_bytes and not prefix:
         raise too_large
     body = response.read(max_bytes + 1)
     if len(body) > max_bytes:
+        if prefix:
+            return body[:max_bytes], False
         raise too_large
     if expected is not None and len(body) < expected:
         raise _TransientError("the response was cut short")
-    return body
+    return body, True
 
 
 def _open_once(
-    url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int, secret: str | None
+    url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int, secret: str | None,
+    prefix: bool = False,
 ) -> _Reply:
     """One GET; transport failures become `_TransientError` or the final IndexError_.
     The reason phrase and content type are one line, with `secret` masked."""
@@ -172,7 +179,9 @@ def _open_once(
     try:
         with opener.open(request, timeout=timeouts.connect) as response:
             status = int(response.status)
-            body = _read_body(response, url, max_bytes) if 200 <= status < 300 else b""
+            body, complete = b"", True
+            if 200 <= status < 300:
+                body, complete = _read_body(response, url, max_bytes, prefix)
             return _Reply(
                 url=url,
                 status=status,
@@ -180,6 +189,7 @@ def _open_once(
                 content_type=_mask(_one_line(response.headers.get("Content-Type", ""))[:100], secret),
                 location=response.headers.get("Location"),
                 body=body,
+                complete=complete,
             )
     except (IndexError_, _TransientError):
         raise
@@ -218,20 +228,15 @@ def require_safe_transport(repo: Repository) -> None:
     )
 
 
-def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _Reply:
+def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, prefix: bool = False) -> _Reply:
     """GET `url`, following at most MAX_REDIRECTS redirects within the index's origin."""
     headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **_auth_headers(repo)}
     home = _origin(repo.index_url)
-    current = url
+    current, status = url, 0
     for _ in range(MAX_REDIRECTS + 1):
         if _origin(current) != home:
-            raise IndexError_(
-                f"{sanitize_url(url)} redirected to another host: "
-                f"{_mask(_one_line(sanitize_url(current)), repo.password)}",
-                hint="set index-url to the address the index really serves from, "
-                "if you trust it; redirects are followed only within one host",
-            )
-        reply = _open_once(current, headers, timeouts, max_bytes, repo.password)
+            raise _cross_host(url, current, status, repo.password)
+        reply = _open_once(current, headers, timeouts, max_bytes, repo.password, prefix)
         if reply.status not in (301, 302, 303, 307, 308):
             return reply
         if not reply.location or _CONTROL.search(reply.location):
@@ -240,21 +245,40 @@ def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _
                 f"{sanitize_url(current)} answered HTTP {reply.status} {what}",
                 hint=_URL_HINT,
             )
-        current = urljoin(current, reply.location)
+        current, status = urljoin(current, reply.location), reply.status
     raise IndexError_(
         f"{sanitize_url(url)} redirected more than {MAX_REDIRECTS} times",
         hint=f"{_URL_HINT}; the server may be redirecting in a loop",
     )
 
 
-def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int) -> _Reply:
+def _last_segment(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").rpartition("/")[2].lower()
+
+
+def _cross_host(url: str, target: str, status: int, secret: str | None) -> IndexError_:
+    shown = _mask(_one_line(sanitize_url(target)), secret)[:200]
+    message = f"{sanitize_url(url)} redirected to another host: {shown}"
+    project = _last_segment(url)
+    if status == 303 and project and _last_segment(target) == project:
+        # pypiserver sends every project it does not hold to its fallback index this way.
+        return IndexError_(message, hint=f"pypiserver's fallback redirect: {project} is probably not "
+                           "on that index yet; start pypiserver with --disable-fallback so that it "
+                           "answers 404 for a project it does not hold")
+    return IndexError_(message, hint="set index-url to the address the index really serves from, "
+                       "if you trust it; redirects are followed only within one host")
+
+
+def _get(
+    repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int, prefix: bool = False
+) -> _Reply:
     """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts."""
     last = ""
     for attempt in range(max(retries, 0) + 1):
         if attempt:
             time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
         try:
-            reply = _follow(repo, url, timeouts, max_bytes)
+            reply = _follow(repo, url, timeouts, max_bytes, prefix)
         except _TransientError as exc:
             last = exc.reason
             continue
