@@ -1,6 +1,7 @@
 """Trust in the index reader: credentials go only where the user sent them, nothing secret
-is printed, a 404 counts only from a real Simple index, and no URL or server text breaks
-the one-line error.
+is printed, a 404 counts only from a real Simple index, every read ends by one deadline,
+--allow-offline forgives only an unreachable index, and no URL or server text breaks the
+one-line error.
 
 Real pypiserver and devpi-server where they show the behaviour; the scripted fault server
 for what no real server does on purpose.
@@ -9,6 +10,7 @@ for what no real server does on purpose.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,9 +20,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from conftest import GitRepo, Result
-from index_servers import PASSWORD, USERNAME, FaultServers, LocalIndex
+from index_servers import PASSWORD, USERNAME, FaultServers, LocalIndex, free_port
 from release_guard.errors import IndexError_, RepositoryError
 from release_guard.index import (
+    Deadline,
     ProjectPage,
     Repository,
     Timeouts,
@@ -263,6 +266,7 @@ def test_a_mistyped_index_url_is_an_error(real_index: LocalIndex) -> None:
     assert str(info.value).startswith(f"cannot tell whether demo-pkg is on {typo}: its page answered 404, "
                                       f"and {typo} itself answered HTTP 404")
     assert "check the index URL for a typo" in info.value.hint
+    assert not info.value.unreachable
 
 
 @pytest.mark.slow
@@ -284,7 +288,7 @@ def test_a_mistyped_index_url_fails_the_command(
     """F2 end to end: 1.0 is on the index, and a typo must not let the tag through."""
     project(repo)
     typo = pypiserver_index.simple_url.replace("simple/", "simpel/")
-    line = one_error_line(cli("check-tag", "v1.0", "--index-url", typo, cwd=repo.path))
+    line = one_error_line(cli("check-tag", "v1.0", "--index-url", typo, "--allow-offline", cwd=repo.path))
     assert f"cannot tell whether demo-pkg is on {typo}" in line
 
 
@@ -319,6 +323,7 @@ def test_a_page_that_is_not_a_simple_page_is_an_error(
         fetch_project(repo, "demo-pkg", timeouts=FAST)
     assert str(info.value) == (f"{fault_server.url}{mode}/simple/demo-pkg/ sent an unusable Simple API page: "
                                f"{detail}")
+    assert not info.value.unreachable
 
 
 NOT_SIMPLE_ROOTS = [
@@ -340,6 +345,7 @@ def test_a_404_from_an_index_that_is_no_simple_index_is_an_error(
         fetch_project(repo, "demo-pkg", timeouts=FAST)
     assert str(info.value) == (f"cannot tell whether demo-pkg is on {base}: its page answered 404, "
                                f"and {base} itself is not a Simple index ({detail})")
+    assert not info.value.unreachable
 
 
 WAREHOUSE_LIKE_HEAD = ('<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.3">'
@@ -376,11 +382,130 @@ def test_root_verdicts(content_type: str, text: str, complete: bool, kind: str) 
 
 def test_a_root_that_refuses_or_fails(fault_server: FaultServers) -> None:
     forbidden = Repository(None, fault_server.url, f"{fault_server.url}root-forbidden/simple/", None, None)
-    with pytest.raises(IndexError_, match=r"root-forbidden/simple/ answered HTTP 403"):
+    with pytest.raises(IndexError_, match=r"root-forbidden/simple/ answered HTTP 403") as refused:
         fetch_project(forbidden, "demo-pkg", timeouts=FAST)
+    assert not refused.value.unreachable
     failing = Repository(None, fault_server.url, f"{fault_server.url}root-500/simple/", None, None)
-    with pytest.raises(IndexError_, match=r"could not reach .*root-500/simple/: HTTP 500"):
+    with pytest.raises(IndexError_, match=r"could not reach .*root-500/simple/: HTTP 500") as down:
         fetch_project(failing, "demo-pkg", timeouts=FAST, retries=1)
+    assert down.value.unreachable
+
+
+# --- 4. one deadline for every read ------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip-headers"])
+def test_a_dripping_server_is_cut_off_by_the_deadline(repo: GitRepo, cli: Cli, fault_server: FaultServers,
+                                                      mode: str) -> None:
+    """S7, B3: one byte every half second never trips a read timeout; the deadline ends it."""
+    project(repo)
+    started = time.monotonic()
+    result = cli("check-tag", "v1.0", "--index-url", f"{fault_server.url}{mode}/simple/", "--timeout", "2",
+                 cwd=repo.path)
+    elapsed = time.monotonic() - started
+    line = one_error_line(result)
+    assert elapsed < 4, elapsed
+    assert line.startswith(f"release-guard: error: could not reach {fault_server.url}{mode}/simple/"
+                           "demo-pkg/: no complete answer within 2 s (hint: the index is slow or does not "
+                           "answer: give it more time with --timeout, RELEASE_GUARD_TIMEOUT or the timeout")
+
+
+def test_a_server_that_accepts_and_hangs_is_cut_off(repo: GitRepo, cli: Cli, fault_server: FaultServers,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """C4, M2: the budget is for all reads together, retries included, set for the hook by
+    RELEASE_GUARD_TIMEOUT."""
+    project(repo)
+    monkeypatch.setenv("RELEASE_GUARD_TIMEOUT", "1")
+    started = time.monotonic()
+    result = cli("check-tag", "v1.0", "--index-url", f"{fault_server.url}hang/simple/", cwd=repo.path)
+    assert time.monotonic() - started < 3
+    assert "no complete answer within 1 s" in one_error_line(result)
+
+
+def test_retries_stop_at_the_deadline(fault_server: FaultServers) -> None:
+    repo = Repository(None, fault_server.url, fault_server.simple_url, None, None)
+    started = time.monotonic()
+    with Deadline(0.5) as deadline, pytest.raises(IndexError_) as info:
+        fetch_project(repo, "always-500", timeouts=FAST, retries=100, deadline=deadline)
+    assert time.monotonic() - started < 1.5
+    assert info.value.unreachable
+    assert "no complete answer within 0.5 s" in str(info.value)
+
+
+def test_a_slow_read_is_announced_once(fault_server: FaultServers) -> None:
+    heard: list[tuple[str, int]] = []
+    repo = Repository(None, fault_server.url, f"{fault_server.url}drip/simple/", None, None)
+    with Deadline(1.5, notify=lambda url, left: heard.append((url, left)), notice_after=0.2) as deadline, \
+            pytest.raises(IndexError_, match=r"no complete answer within 1\.5 s"):
+        fetch_projects(repo, ["one", "two"], timeouts=FAST, deadline=deadline)
+    [(url, left)] = heard
+    assert url in (f"{fault_server.url}drip/simple/one/", f"{fault_server.url}drip/simple/two/")
+    assert left == 2  # 1.3 s left, rounded up
+
+
+def test_the_slow_read_line_on_stderr(repo: GitRepo, cli: Cli, fault_server: FaultServers) -> None:
+    project(repo)
+    result = cli("check-tag", "v1.0", "--index-url", f"{fault_server.url}drip/simple/", "--timeout", "3.5",
+                 cwd=repo.path)
+    notice, error = result.err.splitlines()
+    assert notice == (f"release-guard: waiting for {fault_server.url}drip/simple/demo-pkg/ (up to 1 s more; "
+                      "--timeout / RELEASE_GUARD_TIMEOUT)")
+    assert error.startswith("release-guard: error: could not reach ")
+    assert result.code == 2
+
+
+def test_a_deadline_is_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Deadline(0)
+
+
+# --- 5. --allow-offline forgives only an unreachable index ----------------------------------
+
+NOT_FORGIVEN = ["forbidden", "unauthorized", "redirect-other-host", "redirect-loop", "garbage-json",
+                "huge-declared", "json-deep", "text-plain", "login/simple/x", "root-empty/simple/x"]
+
+
+@pytest.mark.parametrize("fault", NOT_FORGIVEN)
+def test_allow_offline_does_not_forgive_a_wrong_answer(repo: GitRepo, cli: Cli, fault_server: FaultServers,
+                                                       monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    """F4: the index answered, wrongly: that is no network problem."""
+    base, _, name = fault.rpartition("/simple/")
+    project(repo, name=name)
+    index_url = f"{fault_server.url}{base}/simple/" if base else fault_server.simple_url
+    monkeypatch.setenv("RELEASE_GUARD_ALLOW_OFFLINE", "1")
+    one_error_line(cli("check-tag", "v1.0", "--index-url", index_url, "--allow-offline", "--timeout", "2",
+                       cwd=repo.path))
+
+
+@pytest.mark.parametrize("fault", ["closed-port", "always-500", "reset", "hang/simple/x"])
+def test_allow_offline_forgives_an_unreachable_index(repo: GitRepo, cli: Cli, fault_server: FaultServers,
+                                                     fault: str) -> None:
+    base, _, name = fault.rpartition("/simple/")
+    project(repo, name=name or fault)
+    if fault == "closed-port":
+        index_url = f"http://127.0.0.1:{free_port()}/simple/"
+    else:
+        index_url = f"{fault_server.url}{base}/simple/" if base else fault_server.simple_url
+    result = cli("check-tag", "v1.0", "--index-url", index_url, "--allow-offline", "--timeout", "1",
+                 cwd=repo.path)
+    assert (result.code, result.err) == (0, ""), result
+    assert result.out.startswith("RG204 warning: could not reach ")
+
+
+def test_which_failures_count_as_unreachable(fault_server: FaultServers) -> None:
+    repo = Repository(None, fault_server.url, fault_server.simple_url, None, None)
+    unreachable = {}
+    for fault in ("always-500", "bad-gateway", "reset", "truncated", "hang", "forbidden", "redirect-loop",
+                  "redirect-other-host", "garbage-json", "text-plain", "not-utf8", "bad-request"):
+        with pytest.raises(IndexError_) as info:
+            fetch_project(repo, fault, timeouts=Timeouts(connect=0.3, read=0.3), retries=0)
+        unreachable[fault] = info.value.unreachable
+    assert [f for f, flag in unreachable.items() if flag] == [
+        "always-500", "bad-gateway", "reset", "truncated", "hang"]
+    closed = Repository(None, "", f"http://127.0.0.1:{free_port()}/simple/", None, None)
+    with pytest.raises(IndexError_) as refused:
+        fetch_project(closed, "x", timeouts=FAST, retries=0)
+    assert refused.value.unreachable
 
 
 # --- 6. pypiserver's fallback ----------------------------------------------------------------

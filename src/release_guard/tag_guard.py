@@ -162,8 +162,11 @@ def _gather_each(projects: _Projects, matching: Sequence[tuple[TagRequest, list[
 
 def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argparse.Namespace,
                  findings: list[Finding]) -> dict[str, tchecks.IndexFacts]:
-    """Every project's page. Credentials go only to a target the user chose: never to a
-    repository URL or an index-url that the project's own pyproject.toml names."""
+    """Every project's page, all read within one deadline of `cfg.timeout` seconds.
+
+    Credentials go only to a target the user chose: never to a repository URL or an
+    index-url that the project's own pyproject.toml names.
+    """
     from release_guard import index
 
     repository, repository_from_project = _repository(cfg, args)
@@ -174,11 +177,13 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
                                       repository_from_project=repository_from_project,
                                       index_url_from_project=index_url_from_project)
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
-    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=cfg.timeout)
+    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
     try:
-        pages = index.fetch_projects(target, names, timeouts=timeouts, max_workers=32)
+        with index.Deadline(cfg.timeout, notify=_waiting) as deadline:
+            pages = index.fetch_projects(target, names, timeouts=timeouts, deadline=deadline,
+                                         max_workers=32)
     except IndexError_ as exc:
-        if not _allow_offline(args):
+        if not (exc.unreachable and _allow_offline(args)):
             raise
         findings.append(tchecks.offline(exc.message))
         return {}
@@ -187,6 +192,13 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
         facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
                                               _yanked_versions(page.files))
     return facts
+
+
+def _waiting(url: str, seconds_left: int) -> None:
+    """The one line a slow read earns, so that a waiting `git push` does not look frozen."""
+    sys.stderr.write(f"release-guard: waiting for {url} (up to {seconds_left} s more; "
+                     "--timeout / RELEASE_GUARD_TIMEOUT)\n")
+    sys.stderr.flush()
 
 
 def _repository(cfg: config_mod.Config, args: argparse.Namespace) -> tuple[str | None, bool]:
@@ -212,7 +224,8 @@ def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
 
 
 def _allow_offline(args: argparse.Namespace) -> bool:
-    """--allow-offline, or RELEASE_GUARD_ALLOW_OFFLINE=1 for the hook, which takes no flags."""
+    """--allow-offline, or RELEASE_GUARD_ALLOW_OFFLINE=1 for the hook, which takes no flags.
+    It forgives only an index that cannot be reached (`IndexError_.unreachable`)."""
     from_env = os.environ.get("RELEASE_GUARD_ALLOW_OFFLINE", "").strip().lower()
     return bool(args.allow_offline) or from_env in ("1", "true", "yes", "on")
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from packaging.version import Version
 
 from release_guard.errors import IndexError_
+from release_guard.index.deadline import Deadline
 from release_guard.index.pages import (
     IndexFile,
     malformed,
@@ -33,6 +34,7 @@ from release_guard.index.transport import (
     _get,
     _refused,
     _Reply,
+    past_deadline,
     require_safe_transport,
 )
 
@@ -105,15 +107,17 @@ def _page(name: NormalizedName, reply: _Reply) -> ProjectPage:
 
 
 class _Reader:
-    """The reads of one command, with at most one look at the index root."""
+    """The reads of one command: one deadline, and at most one look at the index root."""
 
-    def __init__(self, repo: Repository, timeouts: Timeouts, retries: int, max_bytes: int) -> None:
+    def __init__(self, repo: Repository, timeouts: Timeouts, retries: int, max_bytes: int,
+                 deadline: Deadline) -> None:
         import threading
 
         if urlsplit(repo.index_url).scheme.lower() not in ("http", "https"):
             raise IndexError_(f"cannot read {repo.display_url()}: not an http(s) URL", hint=_URL_HINT)
         require_safe_transport(repo)
         self.repo, self.timeouts, self.retries, self.max_bytes = repo, timeouts, retries, max_bytes
+        self.deadline = deadline
         shown = repo.display_url()
         self.base = shown if shown.endswith("/") else shown + "/"
         self._root_lock: threading.Lock = threading.Lock()
@@ -123,7 +127,7 @@ class _Reader:
         from urllib.parse import quote
 
         url = f"{self.base}{quote(canonical, safe='')}/"
-        reply = _get(self.repo, url, self.timeouts, self.retries, self.max_bytes)
+        reply = _get(self.repo, url, self.timeouts, self.retries, self.max_bytes, self.deadline)
         if reply.status == 404:
             self._confirm_root(canonical)
             return ProjectPage(canonical, False, (), (), "")
@@ -141,11 +145,12 @@ class _Reader:
                     self._root = exc
             failure = self._root
         if isinstance(failure, IndexError_):  # a fresh exception for each project's thread
-            raise IndexError_(failure.message, failure.hint)
+            raise IndexError_(failure.message, failure.hint, unreachable=failure.unreachable)
 
     def _check_root(self, project: str) -> None:
         base = self.base
-        reply = _get(self.repo, base, self.timeouts, self.retries, ROOT_PREFIX_BYTES, prefix=True)
+        reply = _get(self.repo, base, self.timeouts, self.retries, ROOT_PREFIX_BYTES, self.deadline,
+                     prefix=True)
         if reply.status in (401, 403):
             raise _refused(self.repo, reply)
         unsure = f"cannot tell whether {project} is on {base}: its page answered 404, and {base} itself"
@@ -170,12 +175,13 @@ def fetch_project(
     timeouts: Timeouts = _DEFAULT_TIMEOUTS,
     retries: int = 2,
     max_bytes: int = _DEFAULT_MAX_BYTES,
+    deadline: Deadline | None = None,
 ) -> ProjectPage:
     """Read `<index_url><canonical name>/`. A 404 gives `exists=False` once the index root
     (`index_url` itself) has answered as a Simple index.
 
     Raises IndexError_ when the index cannot be reached after `retries` extra
-    attempts, refuses the request
+    attempts or within `deadline` (default: a new one of 15 s), refuses the request
     (any other 4xx), redirects off its host or too often, sends a body that is too large,
     not UTF-8, or not a Simple API page, or answers 404 from a root that is no Simple
     index. RepositoryError when credentials would go over plain http beyond loopback.
@@ -183,7 +189,7 @@ def fetch_project(
     from packaging.utils import canonicalize_name
 
     pages = fetch_projects(repo, [name], timeouts=timeouts, retries=retries, max_bytes=max_bytes,
-                           max_workers=1)
+                           max_workers=1, deadline=deadline)
     return pages[canonicalize_name(name)]
 
 
@@ -195,19 +201,31 @@ def fetch_projects(
     retries: int = 2,
     max_bytes: int = _DEFAULT_MAX_BYTES,
     max_workers: int = 8,
+    deadline: Deadline | None = None,
 ) -> dict[NormalizedName, ProjectPage]:
-    """`fetch_project` for each distinct canonical name, concurrently.
+    """`fetch_project` for each distinct canonical name, concurrently, within one deadline.
 
-    The first failure, in the order of `names`, is raised after all requests end.
+    The first failure, in the order of `names`, is raised after all requests end. Past the
+    deadline nothing is awaited any longer, not even a host name lookup.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     from packaging.utils import canonicalize_name
 
     wanted = list(dict.fromkeys(canonicalize_name(n) for n in names))
     if not wanted:
         return {}
-    reader = _Reader(repo, timeouts, retries, max_bytes)
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(wanted)))) as pool:
+    own = deadline is None
+    clock = Deadline() if deadline is None else deadline
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(wanted))))
+    try:
+        reader = _Reader(repo, timeouts, retries, max_bytes, clock)
         futures = {n: pool.submit(reader.project, n) for n in wanted}
-    return {n: future.result() for n, future in futures.items()}
+        _, pending = wait(futures.values(), timeout=clock.remaining() + 1.0)
+        if pending:
+            raise past_deadline(reader.base, clock)
+        return {n: future.result() for n, future in futures.items()}
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if own:
+            clock.close()

@@ -1,9 +1,11 @@
-"""HTTP for index reads: timeouts, bounded retries, a size cap, same-origin redirects.
+"""HTTP for index reads: timeouts and one overall deadline, bounded retries, a size cap,
+same-origin redirects.
 
 Only the standard library; `urllib.request` and `http.client` are imported inside the
 functions that need them, so importing this module is cheap. Credentials are sent only
 to the origin they belong to, never in clear text beyond loopback, and anything a server
-says is one line, masked, before it is shown.
+says is one line, masked, before it is shown. An `IndexError_` is `unreachable` only
+when no answer came at all: the one failure that --allow-offline forgives.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from release_guard.errors import IndexError_, RepositoryError
+from release_guard.index.deadline import DEADLINE_HINT, Deadline
 from release_guard.index.targets import (
     _CONTROL,
     Repository,
@@ -27,6 +30,7 @@ from release_guard.index.targets import (
 
 if TYPE_CHECKING:
     import http.client
+    import socket
     import urllib.request
 
 ACCEPT = (
@@ -76,22 +80,29 @@ class _TransientError(Exception):
         self.reason = reason
 
 
-def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDirector:
-    """An opener whose sockets switch to `read_timeout` once connected, which never
-    follows redirects nor raises on HTTP errors, and which uses the environment's
-    proxies (honouring NO_PROXY) unless `direct`."""
+def _build_opener(read_timeout: float, direct: bool, deadline: Deadline,
+                  opened: list[socket.socket]) -> urllib.request.OpenerDirector:
+    """An opener whose sockets switch to `read_timeout` (or the time left) once connected
+    and are handed to `deadline` (and listed in `opened`), which never follows redirects
+    nor raises on HTTP errors, and which uses the environment's proxies (honouring
+    NO_PROXY) unless `direct`."""
     import http.client
     import urllib.request
+
+    def connected(sock: socket.socket) -> None:
+        opened.append(sock)
+        deadline.attach(sock)
+        sock.settimeout(deadline.cap(read_timeout))
 
     class Connection(http.client.HTTPConnection):
         def connect(self) -> None:
             super().connect()
-            self.sock.settimeout(read_timeout)
+            connected(self.sock)
 
     class TLSConnection(http.client.HTTPSConnection):
         def connect(self) -> None:
             super().connect()
-            self.sock.settimeout(read_timeout)
+            connected(self.sock)
 
     class Handler(urllib.request.HTTPHandler):
         def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
@@ -111,8 +122,10 @@ def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDir
     return urllib.request.build_opener(proxies, Handler(), TLSHandler(), PassThrough())
 
 
-def _transport_reason(exc: BaseException) -> tuple[str, bool]:
-    """(printable reason, worth retrying) for an exception raised while talking HTTP."""
+def _transport_reason(exc: BaseException) -> tuple[str, bool, bool]:
+    """(printable reason, worth retrying, unreachable) for an exception raised while talking
+    HTTP. Unreachable: no answer came at all. TLS and protocol errors are answers, wrong
+    ones, which --allow-offline must not forgive."""
     import http.client
     import socket
     import ssl
@@ -122,25 +135,28 @@ def _transport_reason(exc: BaseException) -> tuple[str, bool]:
         inner = exc.reason
         if isinstance(inner, BaseException):
             return _transport_reason(inner)
-        return _one_line(str(inner)), False
+        return _one_line(str(inner)), False, False
     if isinstance(exc, TimeoutError):
-        return "timed out", True
+        return "timed out", True, True
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused", True
+        return "connection refused", True, True
     if isinstance(exc, http.client.RemoteDisconnected):
-        return "the server closed the connection without answering", True
+        return "the server closed the connection without answering", True, True
     if isinstance(exc, ConnectionError):
-        return "connection reset", True
+        return "connection reset", True, True
     if isinstance(exc, http.client.IncompleteRead):
-        return "the response was cut short", True
+        return "the response was cut short", True, True
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted ({exc.verify_message})", False
+        return f"TLS certificate not trusted ({_one_line(str(exc.verify_message))})", False, False
     if isinstance(exc, socket.gaierror):
-        return "host name not found", False
+        return "host name not found", False, True
     if isinstance(exc, http.client.HTTPException):
-        return f"invalid HTTP response ({type(exc).__name__})", False
+        return f"invalid HTTP response ({type(exc).__name__})", False, False
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({_one_line(str(exc.reason or type(exc).__name__))})", False, False
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-    return _one_line(str(detail)), False
+    # Any other socket error (network unreachable, no route to host) means no answer.
+    return _one_line(str(detail)), False, isinstance(exc, OSError)
 
 
 def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int,
@@ -165,24 +181,34 @@ def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int,
     return body, True
 
 
-def _open_once(
-    url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int, secret: str | None,
-    prefix: bool = False,
-) -> _Reply:
+def past_deadline(url: str, deadline: Deadline) -> IndexError_:
+    return IndexError_(
+        f"could not reach {sanitize_url(url)}: no complete answer within {deadline.seconds:g} s",
+        hint=DEADLINE_HINT,
+        unreachable=True,
+    )
+
+
+def _open_once(url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int,
+               secret: str | None, deadline: Deadline, prefix: bool = False) -> _Reply:
     """One GET; transport failures become `_TransientError` or the final IndexError_.
     The reason phrase and content type are one line, with `secret` masked."""
     import urllib.request
 
-    opener = _build_opener(timeouts.read, direct=is_loopback(urlsplit(url).hostname or ""))
+    if deadline.expired():
+        raise past_deadline(url, deadline)
+    opened: list[socket.socket] = []
+    opener = _build_opener(timeouts.read, _is_direct(url), deadline, opened)
     # Only http(s): fetch_project checks the index URL, _follow keeps to its origin.
     request = urllib.request.Request(url, headers=dict(headers), method="GET")  # noqa: S310, RUF100
+    deadline.reading(sanitize_url(url))
     try:
-        with opener.open(request, timeout=timeouts.connect) as response:
+        with opener.open(request, timeout=deadline.cap(timeouts.connect)) as response:
             status = int(response.status)
             body, complete = b"", True
             if 200 <= status < 300:
                 body, complete = _read_body(response, url, max_bytes, prefix)
-            return _Reply(
+            reply = _Reply(
                 url=url,
                 status=status,
                 reason=_mask(_one_line(str(response.reason or ""))[:80], secret),
@@ -191,15 +217,30 @@ def _open_once(
                 body=body,
                 complete=complete,
             )
-    except (IndexError_, _TransientError):
-        raise
     except Exception as exc:
-        reason, retry = _transport_reason(exc)
+        if deadline.expired():  # whatever broke, it broke because the time was up
+            raise past_deadline(url, deadline) from None
+        if isinstance(exc, (IndexError_, _TransientError)):
+            raise
+        reason, retry, unreachable = _transport_reason(exc)
         if retry:
             raise _TransientError(reason) from None
+        hint = UNREACHABLE_HINT if unreachable else _URL_HINT
+        if reason.startswith("TLS"):
+            hint = "check the index's certificate (SSL_CERT_FILE) and the URL's scheme and port"
         raise IndexError_(
-            f"could not reach {sanitize_url(url)}: {reason}", hint=UNREACHABLE_HINT
+            f"could not reach {sanitize_url(url)}: {reason}", hint=hint, unreachable=unreachable
         ) from None
+    finally:
+        for sock in opened:
+            deadline.detach(sock)
+    if deadline.cut:  # a body read up to a shut-down socket may look whole: it is not
+        raise past_deadline(url, deadline)
+    return reply
+
+
+def _is_direct(url: str) -> bool:
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def _auth_headers(repo: Repository) -> dict[str, str]:
@@ -228,7 +269,8 @@ def require_safe_transport(repo: Repository) -> None:
     )
 
 
-def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, prefix: bool = False) -> _Reply:
+def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, deadline: Deadline,
+            prefix: bool = False) -> _Reply:
     """GET `url`, following at most MAX_REDIRECTS redirects within the index's origin."""
     headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **_auth_headers(repo)}
     home = _origin(repo.index_url)
@@ -236,7 +278,7 @@ def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, pref
     for _ in range(MAX_REDIRECTS + 1):
         if _origin(current) != home:
             raise _cross_host(url, current, status, repo.password)
-        reply = _open_once(current, headers, timeouts, max_bytes, repo.password, prefix)
+        reply = _open_once(current, headers, timeouts, max_bytes, repo.password, deadline, prefix)
         if reply.status not in (301, 302, 303, 307, 308):
             return reply
         if not reply.location or _CONTROL.search(reply.location):
@@ -269,23 +311,26 @@ def _cross_host(url: str, target: str, status: int, secret: str | None) -> Index
                        "if you trust it; redirects are followed only within one host")
 
 
-def _get(
-    repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int, prefix: bool = False
-) -> _Reply:
-    """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts."""
+def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int,
+         deadline: Deadline, prefix: bool = False) -> _Reply:
+    """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts, as long as
+    the deadline allows."""
     last = ""
     for attempt in range(max(retries, 0) + 1):
         if attempt:
-            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0, deadline.remaining()))
+        if deadline.expired():
+            raise past_deadline(url, deadline)
         try:
-            reply = _follow(repo, url, timeouts, max_bytes, prefix)
+            reply = _follow(repo, url, timeouts, max_bytes, deadline, prefix)
         except _TransientError as exc:
             last = exc.reason
             continue
         if reply.status < 500:
             return reply
         last = f"HTTP {reply.status} {reply.reason}".strip()
-    raise IndexError_(f"could not reach {sanitize_url(url)}: {last}", hint=UNREACHABLE_HINT)
+    raise IndexError_(f"could not reach {sanitize_url(url)}: {last}", hint=UNREACHABLE_HINT,
+                      unreachable=True)
 
 
 def _refused(repo: Repository, reply: _Reply) -> IndexError_:
