@@ -6,8 +6,11 @@ Loaded from tests/conftest.py with `pytest_plugins = ["index_servers"]`.
   (the private one requires credentials to list and download as well).
 * `devpi_index` — devpi-server serving PEP 691 JSON from an index `guard/dev` with no
   bases, started offline, so nothing is ever mirrored from outside.
+* `pypiserver_fallback` — pypiserver *without* --disable-fallback: a project it does not
+  hold is redirected (303) to its fallback index, here a closed port on another host name.
 * `fault_server` — a real threaded HTTP server whose answer depends on the project
-  name in the path (see `FaultHandler.ROUTES`); it records every request's headers.
+  name in the path (see `FaultHandler.ROUTES`), or, for `/<mode>/simple/...`, on the
+  mode (see `FaultHandler.MODES`); it records every request's headers.
 
 Every server binds 127.0.0.1 on a free port and is stopped by its own fixture, by the
 PID it started. All indexes hold `demo-pkg` 1.0 and 1.1, built and uploaded with twine.
@@ -184,11 +187,13 @@ def _htpasswd(path: Path) -> Path:
 
 
 def _start_pypiserver(
-    base: Path, packages: Path, authenticate: str, meanwhile: Callable[[], object] | None = None
+    base: Path, packages: Path, authenticate: str, meanwhile: Callable[[], object] | None = None,
+    fallback: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1"]
-    args += ["--disable-fallback", "-P", str(_htpasswd(base / "htpasswd")), "-a", authenticate]
+    args += ["--disable-fallback"] if fallback is None else ["--fallback-url", fallback]
+    args += ["-P", str(_htpasswd(base / "htpasswd")), "-a", authenticate]
     url = f"http://127.0.0.1:{port}/"
     log = base / f"pypiserver-{port}.log"
     return start([*args, str(packages)], log, url + "health", meanwhile), url
@@ -230,6 +235,32 @@ def pypiserver_private(
         stop(proc)
 
 
+@pytest.fixture(scope="session")
+def pypiserver_fallback(
+    tmp_path_factory: pytest.TempPathFactory, pypiserver_packages: Path, pypiserver_index: LocalIndex
+) -> Iterator[LocalIndex]:
+    """pypiserver as it starts by default, with a fallback index for projects it lacks: here
+    `localhost` on a closed port, so that following the redirect would reach nothing."""
+    base = tmp_path_factory.mktemp("pypiserver-fallback")
+    fallback = f"http://localhost:{free_port()}/simple/"
+    proc, url = _start_pypiserver(base, pypiserver_packages, "update", fallback=fallback)
+    try:
+        yield LocalIndex("pypiserver-fallback", url, url, url + "simple/")
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def pypiserver_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
+    """pypiserver serving an empty directory: the index of a project's first release."""
+    base = tmp_path_factory.mktemp("pypiserver-empty")
+    proc, url = _start_pypiserver(base, tmp_path_factory.mktemp("pypiserver-empty-packages"), "update")
+    try:
+        yield LocalIndex("pypiserver-empty", url, url, url + "simple/")
+    finally:
+        stop(proc)
+
+
 # --------------------------------------------------------------------------- devpi
 
 
@@ -249,7 +280,8 @@ def _devpi_put(url: str, body: dict[str, object], auth: bool) -> None:
 def devpi_index(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalIndex]:
-    """devpi-server (PEP 691 JSON), index guard/dev without bases; holds demo-pkg 1.0, 1.1."""
+    """devpi-server (PEP 691 JSON), index guard/dev without bases; holds demo-pkg 1.0, 1.1.
+    A second index, guard/empty, holds nothing (see `devpi_empty`)."""
     base = tmp_path_factory.mktemp("devpi")
     server_dir = base / "server"
     bindir = Path(sys.executable).parent
@@ -272,12 +304,20 @@ def devpi_index(
     try:
         _devpi_put(root + USERNAME, {"password": PASSWORD, "email": "guard@example.invalid"}, auth=False)
         _devpi_put(root + f"{USERNAME}/dev", {"type": "stage", "bases": [], "volatile": True}, auth=True)
+        _devpi_put(root + f"{USERNAME}/empty", {"type": "stage", "bases": [], "volatile": True}, auth=True)
         url = f"{root}{USERNAME}/dev/"
         index = LocalIndex("devpi", url, url, url + "+simple/")
         upload(index, dists)
         yield index
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def devpi_empty(devpi_index: LocalIndex) -> LocalIndex:
+    """The same devpi-server's index guard/empty, which holds no project."""
+    url = devpi_index.url.replace(f"/{USERNAME}/dev/", f"/{USERNAME}/empty/")
+    return LocalIndex("devpi-empty", url, url, url + "+simple/")
 
 
 # -------------------------------------------------------------------- fault server
@@ -319,8 +359,21 @@ class Recorded:
     headers: dict[str, str]
 
 
+LOGIN_HTML = b"""<!DOCTYPE html><html><head><title>Sign in</title></head><body>
+<form method="post" action="/login"><input name="user"><input name="password" type="password">
+</form></body></html>"""
+PORTAL_HTML = b"""<html><head><title>Captive portal</title></head><body><p>Accept the terms.
+<a href="/login/">login</a> <a href="http://portal.example.invalid/terms">terms</a></p></body></html>"""
+NGINX_HTML = b"""<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body>
+<h1>Welcome to nginx!</h1><p>For online documentation please refer to
+<a href="http://nginx.org/">nginx.org</a>.</p></body></html>"""
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
 class FaultHandler(BaseHTTPRequestHandler):
-    """Answers `/simple/<project>/` the way the project name says (see ROUTES)."""
+    """Answers `/simple/<project>/` the way the project name says (see ROUTES), and
+    `/<mode>/simple/...` the way the mode says (see MODES); `/simple/` itself is a PEP 691
+    index root that lists the ROUTES."""
 
     server: FaultHTTPServer
 
@@ -329,15 +382,31 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}))
-        project = self.path.removeprefix("/simple/").strip("/")
         if self.path.startswith("http://"):  # we are being used as an HTTP proxy
             self.ok()
-        elif project.startswith("flaky-"):
+            return
+        mode, rest = "", self.path
+        if not self.path.startswith("/simple/"):
+            mode, _, rest = self.path[1:].partition("/")
+            rest = "/" + rest
+        project = rest.removeprefix("/simple/").strip("/") if rest.startswith("/simple/") else None
+        if mode:
+            self.MODES.get(mode, FaultHandler.not_found)(self, project)
+        elif project == "":
+            self.index_root()
+        elif project is not None and project.startswith("flaky-"):
             self.flaky(project)
         elif project in self.ROUTES:
             self.ROUTES[project](self)
         else:
-            self.send_body(404, "text/plain", b"not found")
+            self.not_found(project)
+
+    def not_found(self, project: str | None = None) -> None:
+        self.send_body(404, "text/plain", b"not found")
+
+    def index_root(self) -> None:
+        root = {"meta": {"api-version": "1.0"}, "projects": [{"name": name} for name in self.ROUTES]}
+        self.send_body(200, JSON_TYPE, json.dumps(root).encode())
 
     # -- plumbing
     def send_body(self, status: int, content_type: str, body: bytes, length: int | None = None) -> None:
@@ -398,6 +467,42 @@ class FaultHandler(BaseHTTPRequestHandler):
     def other(self, host: str, suffix: str = "") -> None:
         self.redirect(f"http://{suffix}{host}:{self.server.other_port}/simple/pep700/")
 
+    def cr_reason(self) -> None:
+        """A reason phrase with a bare CR in it: what a terminal would show as two lines."""
+        self.send_response(418, "bad\rX-Injected: 1")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def drip(self, project: str | None) -> None:
+        """Headers at once, then one byte of the body every half second: never a read timeout."""
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.trickle(b'{"files": []}' + b" " * 99_987)
+
+    def drip_headers(self, project: str | None) -> None:
+        self.trickle(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"x" * 60_000)
+
+    def trickle(self, data: bytes) -> None:
+        for byte in data:
+            if self.server.release.wait(0.5):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+
+    def plain(self, project: str | None) -> None:
+        """The default behaviour under a mode prefix (`/ok/simple/...`)."""
+        if project == "":
+            self.index_root()
+        elif project in self.ROUTES:
+            self.ROUTES[project](self)
+        else:
+            self.not_found()
+
     ROUTES: ClassVar[dict[str, Callable[[FaultHandler], None]]] = {
         "always-500": lambda h: h.send_body(500, "text/plain", b"boom"),
         "bad-gateway": lambda h: h.send_body(502, "text/html", b"<h1>bad gateway</h1>"),
@@ -414,6 +519,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "redirect-loop": lambda h: h.redirect("/simple/redirect-loop/"),
         "redirect-same": lambda h: h.redirect("/simple/pep700/", status=301),
         "redirect-no-location": lambda h: h.send_body(302, "text/plain", b""),
+        "redirect-escape-location": lambda h: h.redirect("/simple/pep700/\x1b[2J"),  # clears a terminal
         "redirect-other-port": lambda h: h.other("127.0.0.1"),
         "redirect-other-host": lambda h: h.other("localhost"),
         "redirect-userinfo": lambda h: h.other("localhost", suffix=f"{USERNAME}:{PASSWORD}@"),
@@ -424,7 +530,33 @@ class FaultHandler(BaseHTTPRequestHandler):
         "text-plain": lambda h: h.send_body(200, "text/plain", b"hello"),
         "yanked-pkg": lambda h: h.send_body(200, "text/html; charset=utf-8", YANKED_HTML.encode()),
         "echo-secret": echo_secret,
+        "json-deep": lambda h: h.send_body(200, JSON_TYPE, DEEP_JSON),
+        "huge-declared": lambda h: h.send_body(200, JSON_TYPE, b"{}", length=30_000_000),
+        "cr-reason": cr_reason,
         "pep700": ok,
+    }
+
+    def html(self, body: bytes) -> None:
+        self.send_body(200, "text/html; charset=utf-8", body)
+
+    MODES: ClassVar[dict[str, Callable[[FaultHandler, str | None], None]]] = {
+        "ok": plain,
+        "drip": drip,
+        "drip-headers": drip_headers,
+        "hang": lambda h, project: h.hang(),
+        # every page, the project's and the root, is the same non-Simple page
+        "login": lambda h, project: h.html(LOGIN_HTML),
+        "portal": lambda h, project: h.html(PORTAL_HTML),
+        "nginx": lambda h, project: h.html(NGINX_HTML),
+        "empty-200": lambda h, project: h.html(b""),
+        # projects answer 404; the root answers ...
+        "root-login": lambda h, p: h.html(LOGIN_HTML) if p == "" else h.not_found(),
+        "root-portal": lambda h, p: h.html(PORTAL_HTML) if p == "" else h.not_found(),
+        "root-empty": lambda h, p: h.html(b"") if p == "" else h.not_found(),
+        "root-deep-json": lambda h, p: h.send_body(200, JSON_TYPE, DEEP_JSON) if p == "" else h.not_found(),
+        "root-text": lambda h, p: h.send_body(200, "text/plain", b"hello") if p == "" else h.not_found(),
+        "root-forbidden": lambda h, p: h.send_body(403, "text/plain", b"no") if p == "" else h.not_found(),
+        "root-500": lambda h, p: h.send_body(500, "text/plain", b"boom") if p == "" else h.not_found(),
     }
 
 

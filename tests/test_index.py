@@ -176,6 +176,7 @@ FAULTS = [
     ("oversized-stream", r"sent more than 1000 bytes", 1),
     ("redirect-loop", r"redirected more than 5 times", 6),
     ("redirect-no-location", r"answered HTTP 302 without a Location", 1),
+    ("redirect-escape-location", r"answered HTTP 302 with an invalid Location", 1),
     ("redirect-other-port", r"redirected to another host: http://127\.0\.0\.1:\d+/simple/pep700/", 1),
     ("redirect-other-host", r"redirected to another host: http://localhost:\d+/", 1),
     ("redirect-userinfo", r"redirected to another host: http://localhost:\d+/", 1),
@@ -184,6 +185,8 @@ FAULTS = [
     ("bad-file-entry", r"unusable Simple API page: a file entry has no filename", 1),
     ("api-v2", r"unsupported repository API version '2.0'", 1),
     ("text-plain", r"unexpected content type 'text/plain'", 1),
+    ("huge-declared", r"sent more than 1000 bytes", 1),
+    ("cr-reason", r"answered HTTP 418 bad X-Injected: 1$", 1),
     ("echo-secret", r"answered HTTP 418 teapot \*{8}$", 1),
 ]
 

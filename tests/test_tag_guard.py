@@ -727,7 +727,7 @@ def test_a_project_without_a_readable_name_is_an_error(repo: GitRepo, cli: Cli) 
 FAULTS = ["always-500", "bad-gateway", "bad-request", "unauthorized", "forbidden", "hang", "hang-in-body",
           "reset", "truncated", "not-utf8", "redirect-loop", "redirect-no-location", "redirect-other-host",
           "redirect-userinfo", "garbage-json", "wrong-shape", "bad-file-entry", "api-v2", "text-plain",
-          "echo-secret"]
+          "echo-secret", "json-deep", "huge-declared", "cr-reason", "redirect-escape-location"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -740,6 +740,7 @@ def test_a_misbehaving_index_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, faul
                  fault_server.simple_url, "--timeout", "0.3", cwd=repo.path)
     assert (result.code, result.out) == (2, ""), result
     assert result.err.count("\n") == 1, result.err
+    assert "\r" not in result.err
     assert result.err.startswith("release-guard: error: ")
     assert "(hint: " in result.err
     assert PASSWORD not in result.err

@@ -32,7 +32,15 @@ class GitError(ReleaseGuardError):
 
 
 class IndexError_(ReleaseGuardError):  # noqa: N801 - avoid shadowing the builtin IndexError
-    """Raised when the package index cannot be reached or answers something unusable."""
+    """Raised when the package index cannot be reached or answers something unusable.
+
+    `unreachable` is True only when no answer came at all (DNS, refused, reset, timeout,
+    the deadline, 5xx after retries): the one case that --allow-offline forgives.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, unreachable: bool = False) -> None:
+        super().__init__(message, hint)
+        self.unreachable = unreachable
 
 
 class RepositoryError(ReleaseGuardError):

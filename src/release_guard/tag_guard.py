@@ -201,16 +201,28 @@ def _gather_each(projects: _Projects, matching: Sequence[tuple[int, TagRequest, 
 
 def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argparse.Namespace,
                  findings: list[Finding]) -> dict[str, tchecks.IndexFacts]:
+    """Every project's page, all read within one deadline of `cfg.timeout` seconds.
+
+    Credentials go only to a target the user chose: never to a repository URL or an
+    index-url that the project's own pyproject.toml names.
+    """
     from release_guard import index
 
-    target = index.resolve_repository(_repository(cfg, args), getattr(args, "repository_url", None),
-                                      getattr(args, "config_file", None), cfg.index_url)
+    repository, repository_from_project = _repository(cfg, args)
+    index_url_from_project = bool(cfg.index_url) and not (
+        getattr(args, "index_url", None) or "RELEASE_GUARD_INDEX_URL" in os.environ)
+    target = index.resolve_repository(repository, getattr(args, "repository_url", None),
+                                      getattr(args, "config_file", None), cfg.index_url,
+                                      repository_from_project=repository_from_project,
+                                      index_url_from_project=index_url_from_project)
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
-    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=cfg.timeout)
+    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
     try:
-        pages = index.fetch_projects(target, names, timeouts=timeouts, max_workers=32)
+        with index.Deadline(cfg.timeout, notify=_waiting) as deadline:
+            pages = index.fetch_projects(target, names, timeouts=timeouts, deadline=deadline,
+                                         max_workers=32)
     except IndexError_ as exc:
-        if not _allow_offline(args):
+        if not (exc.unreachable and _allow_offline(args)):
             raise
         findings.append(tchecks.offline(exc.message))
         return {}
@@ -221,15 +233,24 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
     return facts
 
 
-def _repository(cfg: config_mod.Config, args: argparse.Namespace) -> str | None:
-    """Flags, then RELEASE_GUARD_REPOSITORY, then twine's own TWINE_REPOSITORY(_URL), then the
-    file's `repository` key (or the default, pypi): the environment beats the file."""
+def _waiting(url: str, seconds_left: int) -> None:
+    """The one line a slow read earns, so that a waiting `git push` does not look frozen."""
+    sys.stderr.write(f"release-guard: waiting for {url} (up to {seconds_left} s more; "
+                     "--timeout / RELEASE_GUARD_TIMEOUT)\n")
+    sys.stderr.flush()
+
+
+def _repository(cfg: config_mod.Config, args: argparse.Namespace) -> tuple[str | None, bool]:
+    """(repository, whether the project's pyproject.toml chose it): flags, then
+    RELEASE_GUARD_REPOSITORY, then twine's own TWINE_REPOSITORY(_URL), then the file's
+    `repository` key (or the default, pypi): the environment beats the file."""
     explicit = getattr(args, "repository", None) or os.environ.get("RELEASE_GUARD_REPOSITORY")
     if explicit:
-        return str(explicit)
+        return str(explicit), False
     if os.environ.get("TWINE_REPOSITORY") or os.environ.get("TWINE_REPOSITORY_URL"):
-        return None  # resolve_repository reads them as twine does
-    return cfg.repository
+        return None, False  # resolve_repository reads them as twine does
+    from_project = cfg.repository != config_mod.Config().repository
+    return cfg.repository, from_project and not getattr(args, "repository_url", None)
 
 
 def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
@@ -242,7 +263,8 @@ def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
 
 
 def _allow_offline(args: argparse.Namespace) -> bool:
-    """--allow-offline, or RELEASE_GUARD_ALLOW_OFFLINE=1 for the hook, which takes no flags."""
+    """--allow-offline, or RELEASE_GUARD_ALLOW_OFFLINE=1 for the hook, which takes no flags.
+    It forgives only an index that cannot be reached (`IndexError_.unreachable`)."""
     from_env = os.environ.get("RELEASE_GUARD_ALLOW_OFFLINE", "").strip().lower()
     return bool(args.allow_offline) or from_env in ("1", "true", "yes", "on")
 

@@ -1,17 +1,31 @@
-"""Simple API pages: PEP 691 JSON by content negotiation, PEP 503 HTML otherwise, PEP 700
-`versions` where present, else versions parsed from file names with `packaging.utils`."""
+"""Simple API reads: PEP 691 JSON by content negotiation, PEP 503 HTML otherwise, PEP 700
+`versions` where present, else versions parsed from file names with `packaging.utils`.
+
+A 404 for a project means "not on the index yet" only once the index root has answered as
+a Simple index: it is asked (once per command) only when a project answers 404.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from packaging.version import Version
 
 from release_guard.errors import IndexError_
-from release_guard.index.targets import Repository, _one_line, sanitize_url
+from release_guard.index.deadline import Deadline
+from release_guard.index.pages import (
+    IndexFile,
+    malformed,
+    media_type,
+    project_html,
+    project_json,
+    root_verdict,
+)
+from release_guard.index.pages import decode as _decode
+from release_guard.index.targets import Repository
 from release_guard.index.transport import (
     _DEFAULT_MAX_BYTES,
     _DEFAULT_TIMEOUTS,
@@ -20,26 +34,27 @@ from release_guard.index.transport import (
     _get,
     _refused,
     _Reply,
+    past_deadline,
+    require_safe_transport,
 )
 
 if TYPE_CHECKING:
+    import threading
+
     from packaging.utils import NormalizedName
 
+__all__ = ["IndexFile", "ProjectPage", "fetch_project", "fetch_projects"]
 
-@dataclass(frozen=True)
-class IndexFile:
-    """One file listed on a project page."""
-
-    filename: str
-    version: Version | None
-    sha256: str | None
-    yanked: bool
-
+ROOT_PREFIX_BYTES = 256 * 1024  # enough to judge a root; a public index's is far larger
+_ROOT_HINT = ("check the index URL for a typo: it must be the Simple API root that lists the projects, "
+              "e.g. http://HOST/simple/ or devpi's http://HOST/USER/INDEX/+simple/ "
+              "(--repository-url / --index-url / index-url)")
 
 
 @dataclass(frozen=True)
 class ProjectPage:
-    """A project's Simple API page. `exists` is False when the index answered 404.
+    """A project's Simple API page. `exists` is False only when the project answered 404
+    and the index root answered as a Simple index (otherwise the read is an error).
 
     `versions` is the union of PEP 700 `versions` (when the page has them) and the
     versions parsed from file names, sorted ascending and de-duplicated canonically
@@ -63,116 +78,6 @@ class ProjectPage:
 
 
 
-def _malformed(url: str, detail: str) -> IndexError_:
-    return IndexError_(
-        f"{sanitize_url(url)} sent an unusable Simple API page: {_one_line(detail)}",
-        hint="check that the index URL points at a PEP 503/691 Simple API "
-        "(--repository-url / index-url)",
-    )
-
-
-def _file_version(filename: str) -> Version | None:
-    from packaging.utils import parse_sdist_filename, parse_wheel_filename
-
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except ValueError:
-        return None
-
-
-def _check_api_version(url: str, value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str) or value.split(".")[0].strip() != "1":
-        # Shown only when it looks like a version: the page is the server's text.
-        looks_like_one = isinstance(value, str) and len(value) < 12 and value.replace(".", "").isdigit()
-        shown = repr(value) if looks_like_one else "(not a version)"
-        raise _malformed(url, f"unsupported repository API version {shown}")
-
-
-def _json_file(url: str, entry: object) -> IndexFile:
-    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
-        raise _malformed(url, "a file entry has no filename")
-    filename: str = entry["filename"]
-    hashes = entry.get("hashes")
-    sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
-    yanked = entry.get("yanked", False)
-    return IndexFile(
-        filename=filename,
-        version=_file_version(filename),
-        sha256=sha256.lower() if isinstance(sha256, str) else None,
-        yanked=yanked is True or isinstance(yanked, str),
-    )
-
-
-def _parse_json(url: str, text: str) -> tuple[list[IndexFile], list[str] | None]:
-    import json
-
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise _malformed(url, f"invalid JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        raise _malformed(url, "JSON without a 'files' list")
-    meta = data.get("meta")
-    _check_api_version(url, meta.get("api-version") if isinstance(meta, dict) else None)
-    files = [_json_file(url, entry) for entry in data["files"]]
-    versions = data.get("versions")
-    if versions is None:
-        return files, None
-    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
-        raise _malformed(url, "'versions' is not a list of strings")
-    return files, versions
-
-
-def _html_file(href: str, text: str, yanked: bool) -> IndexFile | None:
-    from urllib.parse import unquote, urldefrag
-
-    target, fragment = urldefrag(href)
-    filename = unquote(urlsplit(target).path.rpartition("/")[2]) or text.strip()
-    if not filename:
-        return None
-    algorithm, _, digest = fragment.partition("=")
-    sha256 = digest.lower() if algorithm.lower() == "sha256" and digest else None
-    return IndexFile(filename, _file_version(filename), sha256, yanked)
-
-
-def _parse_html(url: str, text: str) -> list[IndexFile]:
-    from html.parser import HTMLParser
-
-    files: list[IndexFile] = []
-
-    class Anchors(HTMLParser):
-        anchor: dict[str, str | None] | None = None
-        label = ""
-        api_version: str | None = None
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            found = dict(attrs)
-            if tag == "a" and found.get("href"):
-                self.anchor, self.label = found, ""
-            elif tag == "meta" and found.get("name") == "pypi:repository-version":
-                self.api_version = found.get("content") or ""
-
-        def handle_data(self, data: str) -> None:
-            self.label += data if self.anchor is not None else ""
-
-        def handle_endtag(self, tag: str) -> None:
-            if tag == "a" and self.anchor is not None:
-                href, yanked = self.anchor.get("href") or "", "data-yanked" in self.anchor
-                entry = _html_file(href, self.label, yanked)
-                files.extend([entry] if entry else [])
-                self.anchor = None
-
-    parser = Anchors(convert_charrefs=True)
-    parser.feed(text)
-    parser.close()
-    _check_api_version(url, parser.api_version)
-    return files
-
-
 def _sorted_versions(files: Iterable[IndexFile], listed: Iterable[str]) -> tuple[Version, ...]:
     unique: dict[Version, Version] = {}
     for raw in listed:
@@ -188,26 +93,79 @@ def _sorted_versions(files: Iterable[IndexFile], listed: Iterable[str]) -> tuple
 
 
 def _page(name: NormalizedName, reply: _Reply) -> ProjectPage:
-    try:
-        text = reply.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise IndexError_(
-            f"{sanitize_url(reply.url)} sent a body that is not UTF-8",
-            hint="check that the index URL points at a PEP 503/691 Simple API "
-            "(--repository-url / index-url)",
-        ) from None
-    media = reply.content_type.split(";")[0].strip().lower()
+    text = _decode(reply.url, reply.body)
+    media = media_type(reply.content_type)
     listed: list[str] | None = None
-    if media == "application/json" or media.endswith("+json"):
-        files, listed = _parse_json(reply.url, text)
-        source = "json"
-    elif media in ("", "text/html", "application/xhtml+xml") or media.endswith("+html"):
-        files, source = _parse_html(reply.url, text), "html"
+    if media == "json":
+        files, listed = project_json(reply.url, text)
+    elif media == "html":
+        files = project_html(reply.url, text)
     else:
-        raise _malformed(reply.url, f"unexpected content type {media[:60]!r}")
+        raise malformed(reply.url, f"unexpected content type {media[:60]!r}")
     versions = _sorted_versions(files, listed or ())
-    return ProjectPage(name, True, versions, tuple(files), source)
+    return ProjectPage(name, True, versions, tuple(files), media)
 
+
+class _Reader:
+    """The reads of one command: one deadline, and at most one look at the index root."""
+
+    def __init__(self, repo: Repository, timeouts: Timeouts, retries: int, max_bytes: int,
+                 deadline: Deadline) -> None:
+        import threading
+
+        if urlsplit(repo.index_url).scheme.lower() not in ("http", "https"):
+            raise IndexError_(f"cannot read {repo.display_url()}: not an http(s) URL", hint=_URL_HINT)
+        require_safe_transport(repo)
+        self.repo, self.timeouts, self.retries, self.max_bytes = repo, timeouts, retries, max_bytes
+        self.deadline = deadline
+        shown = repo.display_url()
+        self.base = shown if shown.endswith("/") else shown + "/"
+        self._root_lock: threading.Lock = threading.Lock()
+        self._root: IndexError_ | bool | None = False  # False: not asked yet; None: a Simple index
+
+    def project(self, canonical: NormalizedName) -> ProjectPage:
+        from urllib.parse import quote
+
+        url = f"{self.base}{quote(canonical, safe='')}/"
+        reply = _get(self.repo, url, self.timeouts, self.retries, self.max_bytes, self.deadline)
+        if reply.status == 404:
+            self._confirm_root(canonical)
+            return ProjectPage(canonical, False, (), (), "")
+        if not 200 <= reply.status < 300:
+            raise _refused(self.repo, reply)
+        return _page(canonical, reply)
+
+    def _confirm_root(self, project: str) -> None:
+        with self._root_lock:
+            if self._root is False:
+                try:
+                    self._check_root(project)
+                    self._root = None
+                except IndexError_ as exc:
+                    self._root = exc
+            failure = self._root
+        if isinstance(failure, IndexError_):  # a fresh exception for each project's thread
+            raise IndexError_(failure.message, failure.hint, unreachable=failure.unreachable)
+
+    def _check_root(self, project: str) -> None:
+        base = self.base
+        reply = _get(self.repo, base, self.timeouts, self.retries, ROOT_PREFIX_BYTES, self.deadline,
+                     prefix=True)
+        if reply.status in (401, 403):
+            raise _refused(self.repo, reply)
+        unsure = f"cannot tell whether {project} is on {base}: its page answered 404, and {base} itself"
+        if not 200 <= reply.status < 300:
+            status = f"HTTP {reply.status} {reply.reason}".strip()
+            raise IndexError_(f"{unsure} answered {status}", hint=_ROOT_HINT)
+        verdict = root_verdict(reply.url, reply.content_type, _decode(reply.url, reply.body), reply.complete)
+        if verdict.kind == "project":
+            from urllib.parse import urljoin
+
+            raise IndexError_(f"{unsure} is a project's page, not the index root",
+                              hint=f"use the index root instead, e.g. {urljoin(base, '../')} "
+                              "(--repository-url / --index-url / index-url)")
+        if verdict.kind != "index":
+            raise IndexError_(f"{unsure} is not a Simple index ({verdict.detail})", hint=_ROOT_HINT)
 
 
 def fetch_project(
@@ -217,31 +175,22 @@ def fetch_project(
     timeouts: Timeouts = _DEFAULT_TIMEOUTS,
     retries: int = 2,
     max_bytes: int = _DEFAULT_MAX_BYTES,
+    deadline: Deadline | None = None,
 ) -> ProjectPage:
-    """Read `<index_url><canonical name>/`. A 404 gives `exists=False`.
+    """Read `<index_url><canonical name>/`. A 404 gives `exists=False` once the index root
+    (`index_url` itself) has answered as a Simple index.
 
     Raises IndexError_ when the index cannot be reached after `retries` extra
-    attempts, refuses the request (any other 4xx), redirects off its host or too
-    often, or sends a body that is too large, not UTF-8, or not a Simple API page.
+    attempts or within `deadline` (default: a new one of 15 s), refuses the request
+    (any other 4xx), redirects off its host or too often, sends a body that is too large,
+    not UTF-8, or not a Simple API page, or answers 404 from a root that is no Simple
+    index. RepositoryError when credentials would go over plain http beyond loopback.
     """
-    from urllib.parse import quote
-
     from packaging.utils import canonicalize_name
 
-    canonical = canonicalize_name(name)
-    if urlsplit(repo.index_url).scheme.lower() not in ("http", "https"):
-        raise IndexError_(
-            f"cannot read {repo.display_url()}: not an http(s) URL", hint=_URL_HINT
-        )
-    index_url = repo.display_url()
-    base = index_url if index_url.endswith("/") else index_url + "/"
-    url = f"{base}{quote(canonical, safe='')}/"
-    reply = _get(repo, url, timeouts, retries, max_bytes)
-    if reply.status == 404:
-        return ProjectPage(canonical, False, (), (), "")
-    if not 200 <= reply.status < 300:
-        raise _refused(repo, reply)
-    return _page(canonical, reply)
+    pages = fetch_projects(repo, [name], timeouts=timeouts, retries=retries, max_bytes=max_bytes,
+                           max_workers=1, deadline=deadline)
+    return pages[canonicalize_name(name)]
 
 
 def fetch_projects(
@@ -252,19 +201,31 @@ def fetch_projects(
     retries: int = 2,
     max_bytes: int = _DEFAULT_MAX_BYTES,
     max_workers: int = 8,
+    deadline: Deadline | None = None,
 ) -> dict[NormalizedName, ProjectPage]:
-    """`fetch_project` for each distinct canonical name, concurrently.
+    """`fetch_project` for each distinct canonical name, concurrently, within one deadline.
 
-    The first failure, in the order of `names`, is raised after all requests end.
+    The first failure, in the order of `names`, is raised after all requests end. Past the
+    deadline nothing is awaited any longer, not even a host name lookup.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     from packaging.utils import canonicalize_name
 
     wanted = list(dict.fromkeys(canonicalize_name(n) for n in names))
     if not wanted:
         return {}
-    options: dict[str, Any] = {"timeouts": timeouts, "retries": retries, "max_bytes": max_bytes}
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(wanted)))) as pool:
-        futures = {n: pool.submit(fetch_project, repo, n, **options) for n in wanted}
-    return {n: future.result() for n, future in futures.items()}
+    own = deadline is None
+    clock = Deadline() if deadline is None else deadline
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(wanted))))
+    try:
+        reader = _Reader(repo, timeouts, retries, max_bytes, clock)
+        futures = {n: pool.submit(reader.project, n) for n in wanted}
+        _, pending = wait(futures.values(), timeout=clock.remaining() + 1.0)
+        if pending:
+            raise past_deadline(reader.base, clock)
+        return {n: future.result() for n, future in futures.items()}
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if own:
+            clock.close()

@@ -3,6 +3,10 @@
 `resolve_repository` reads flags, twine's environment variables, `.pypirc` and twine's
 own default URLs. No secret is ever printed: `Repository` hides its credentials from
 `repr`, and every URL in a message goes through `sanitize_url`.
+
+Credentials go only where the user sent them: to a target chosen outside the project (a
+flag, the environment, a `.pypirc` section with its own URL), never to a repository or
+index-url that the project's pyproject.toml names, and never to the public index's reads.
 """
 
 from __future__ import annotations
@@ -11,16 +15,16 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from release_guard.errors import RepositoryError
-
-if TYPE_CHECKING:
-    import configparser
-
-DEFAULT_CONFIG_FILE = "~/.pypirc"
+from release_guard.index.pypirc import (
+    DEFAULT_CONFIG_FILE,
+    _netrc_credentials,
+    _pypirc_sections,
+    _read_pypirc,
+    _twine_default_urls,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,9 @@ class Repository:
     `credential_origin` is the `scheme://host:port` the credentials were configured
     for (the upload URL's for `.pypirc`/environment/URL credentials, the index's for
     `~/.netrc`); reads send them only when it is the index's own origin. None means
-    the index's origin.
+    the index's origin. `read_with_credentials` is False when the index URL came from
+    the project (its pyproject.toml), and `credentials_note` then says why none are sent.
+    `credential_source` names where the credentials came from, never what they are.
     """
 
     name: str | None
@@ -39,10 +45,21 @@ class Repository:
     username: str | None = field(repr=False)
     password: str | None = field(repr=False)
     credential_origin: str | None = field(default=None, repr=False)
+    read_with_credentials: bool = field(default=True, repr=False)
+    credential_source: str = field(default="", repr=False)
+    credentials_note: str = field(default="", repr=False)
 
     def display_url(self) -> str:
         """The index URL with any userinfo stripped, safe to print."""
         return sanitize_url(self.index_url)
+
+    def read_credentials(self) -> tuple[str, str] | None:
+        """(username, password) to send with reads of the index, or None."""
+        if not self.read_with_credentials or self.username is None or self.password is None:
+            return None
+        if self.credential_origin not in (None, _origin(self.index_url)):
+            return None
+        return self.username, self.password
 
     def __repr__(self) -> str:
         return (
@@ -66,7 +83,34 @@ def sanitize_url(url: str) -> str:
 
 
 def _one_line(text: str) -> str:
+    """`text` as one line: CR, LF and every other whitespace run become one space."""
     return " ".join(text.split())
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine: localhost, 127.0.0.0/8 or ::1."""
+    import ipaddress
+
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _refuse_control(value: str | None, what: str) -> None:
+    """A URL or name with a CR, LF or other control character is refused before any use:
+    it would inject a header, or break the one-line error."""
+    if value and _CONTROL.search(value):
+        shown = _CONTROL.sub(lambda m: repr(m.group())[1:-1], sanitize_url(value))
+        raise RepositoryError(
+            f"{what} contains a line break or control character: {shown[:200]}",
+            hint="remove it (a stray \\r often comes from a file with Windows line endings)",
+        )
 
 
 def _mask(text: str, secret: str | None) -> str:
@@ -96,12 +140,17 @@ def _valid_http_url(url: str) -> bool:
 
 
 def _split_userinfo(url: str) -> tuple[str, str | None, str | None]:
-    """(url without userinfo, username, password) — as twine reads a repository URL."""
+    """(url without userinfo, username, password) — as twine and requests read a URL,
+    percent-decoded (`%40` is `@`)."""
+    from urllib.parse import unquote
+
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url, None, None
     host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=host).geturl(), parts.username, parts.password
+    username = None if parts.username is None else unquote(parts.username)
+    password = None if parts.password is None else unquote(parts.password)
+    return parts._replace(netloc=host).geturl(), username, password
 
 
 def derive_index_url(upload_url: str) -> str:
@@ -131,112 +180,14 @@ def derive_index_url(upload_url: str) -> str:
 
 @dataclass(frozen=True)
 class _Target:
+    """`chosen_by`: "user" (a flag, the environment, a .pypirc section with its own URL),
+    "project" (a URL from pyproject.toml) or "twine" (twine's default URLs)."""
+
     name: str | None
     upload_url: str
     username: str | None = field(repr=False)
     password: str | None = field(repr=False)
-
-
-@lru_cache(maxsize=1)
-def _twine_default_urls() -> dict[str, str]:
-    """Twine's own default targets, read from twine's source as text.
-
-    Importing twine.utils brings requests and urllib3 (about 90 ms, measured with
-    benchmarks/bench_check_tag.py): far too much for a pre-push hook. The constants are
-    plain string literals, so they are read the way release-guard reads a version; only
-    if that fails is twine imported.
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec("twine")  # finds the package without importing it
-    if spec is None or spec.origin is None:
-        raise RepositoryError(
-            "twine is not installed, so the default repositories are unknown",
-            hint="install twine, or pass --repository-url",
-        )
-    try:
-        with open(os.path.join(os.path.dirname(spec.origin), "utils.py"), encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError:
-        source = ""
-    found = {
-        name: match.group(1)
-        for name, constant in (("pypi", "DEFAULT_REPOSITORY"), ("testpypi", "TEST_REPOSITORY"))
-        if (match := re.search(rf"""^{constant}\s*=\s*["']([^"']+)["']""", source, re.MULTILINE))
-    }
-    if len(found) == 2:
-        return found
-    import twine.utils  # the source moved on: ask the module itself
-
-    return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
-
-
-def _config_error_line(exc: Exception) -> str:
-    lineno = getattr(exc, "lineno", None)
-    errors = getattr(exc, "errors", None)
-    if lineno is None and errors:
-        lineno = errors[0][0]
-    return f" (line {lineno})" if isinstance(lineno, int) else ""
-
-
-def _read_text(path: str) -> str:
-    from pathlib import Path
-
-    data = Path(path).read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        import locale
-
-        return data.decode(locale.getpreferredencoding(False))
-
-
-def _read_pypirc(config_file: str | os.PathLike[str] | None) -> configparser.RawConfigParser:
-    import configparser
-    from pathlib import Path
-
-    shown = DEFAULT_CONFIG_FILE if config_file is None else os.fspath(config_file)
-    path = str(Path(shown).expanduser().resolve())
-    parser = configparser.RawConfigParser()
-    try:
-        text = _read_text(path)
-    except FileNotFoundError:
-        if config_file is None:
-            return parser
-        raise RepositoryError(
-            f"config file {shown} does not exist",
-            hint="fix --config-file, or leave it out to use ~/.pypirc",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RepositoryError(
-            f"cannot read config file {shown}: {type(exc).__name__}",
-            hint="check the file's permissions and encoding (UTF-8)",
-        ) from None
-    try:
-        parser.read_string(text, source=shown)
-    except configparser.Error as exc:
-        # The parser's own message can quote a line holding a password: never use it.
-        raise RepositoryError(
-            f"{shown} is not a valid .pypirc file{_config_error_line(exc)}",
-            hint="fix the file: [distutils] index-servers, then one [section] per index",
-        ) from None
-    return parser
-
-
-def _pypirc_sections(parser: configparser.RawConfigParser) -> dict[str, dict[str, str]]:
-    """The repositories twine would accept, in order, with their options (twine's rules)."""
-    servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
-    known: dict[str, dict[str, str]] = {"pypi": {}}
-    if "testpypi" in servers:
-        known["testpypi"] = {}
-    for server in servers:
-        if not parser.has_section(server) and server not in known:
-            continue
-        options = known.setdefault(server, {})
-        for key in ("repository", "username", "password"):
-            if parser.has_option(server, key):
-                options[key] = parser.get(server, key)
-    return known
+    chosen_by: str = "user"
 
 
 def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -> _Target:
@@ -244,16 +195,18 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
     parser = _read_pypirc(config_file)
     known = _pypirc_sections(parser)
     if name not in known:
+        safe = sanitize_url(_one_line(name))  # a mistyped URL may hold user:password@
         raise RepositoryError(
-            f"repository '{sanitize_url(_one_line(name))}' is not defined in {shown} "
-            f"(it defines: {', '.join(known)})",
-            hint=f"use one of those names, add [{name}] to [distutils] index-servers "
+            f"repository '{safe}' is not defined in {shown} (it defines: {', '.join(known)})",
+            hint=f"use one of those names, add [{safe}] to [distutils] index-servers "
             "with its own section, or pass --repository-url",
         )
     options = known[name]
     url = options.get("repository") or ""
+    chosen_by = "user"
     if not url and name in ("pypi", "testpypi"):
-        url = _twine_default_urls()[name]
+        url, chosen_by = _twine_default_urls()[name], "twine"
+    _refuse_control(url, f"the repository URL of [{name}] in {shown}")
     if not url:
         raise RepositoryError(
             f"section [{name}] in {shown} has no repository URL",
@@ -261,23 +214,23 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
         )
     if not _valid_http_url(url):
         raise RepositoryError(
-            f"repository '{name}' in {shown} has an invalid URL: {sanitize_url(url)}",
+            f"repository '{name}' in {shown} has an invalid URL: {sanitize_url(_one_line(url))}",
             hint="use an http:// or https:// URL with a host",
         )
     upload_url, url_user, url_password = _split_userinfo(url)
     username = options.get("username", parser.get("server-login", "username", fallback=None))
     password = options.get("password", parser.get("server-login", "password", fallback=None))
-    return _Target(name, upload_url, username or url_user, password or url_password)
+    return _Target(name, upload_url, username or url_user, password or url_password, chosen_by)
 
 
-def _target_from_url(url: str) -> _Target:
+def _target_from_url(url: str, chosen_by: str) -> _Target:
     if not _valid_http_url(url):
         raise RepositoryError(
-            f"invalid repository URL: {sanitize_url(url)}",
+            f"invalid repository URL: {sanitize_url(_one_line(url))}",
             hint="use an http:// or https:// URL with a host (--repository-url)",
         )
     upload_url, username, password = _split_userinfo(url)
-    return _Target(None, upload_url, username, password)
+    return _Target(None, upload_url, username, password, chosen_by)
 
 
 def _choose_target(
@@ -285,61 +238,76 @@ def _choose_target(
     repository_url: str | None,
     config_file: str | os.PathLike[str] | None,
     env: Mapping[str, str],
+    repository_from_project: bool,
 ) -> _Target:
-    """Twine's order: a URL beats a name; flags beat TWINE_REPOSITORY(_URL)."""
+    """Twine's order: a URL beats a name; flags beat TWINE_REPOSITORY(_URL).
+
+    A URL that `repository` gives is the project's when `repository_from_project`; a name
+    it gives is looked up in the user's .pypirc, whose URLs are the user's own.
+    """
     name = repository or None
     url = repository_url or None
+    chosen_by = "user"
     if url is None and name is not None and "://" in name:
         url, name = name, None
-    url = url or env.get("TWINE_REPOSITORY_URL") or None
+        chosen_by = "project" if repository_from_project else "user"
+    if url is None and env.get("TWINE_REPOSITORY_URL"):
+        url, chosen_by = env["TWINE_REPOSITORY_URL"], "user"
     name = name or env.get("TWINE_REPOSITORY") or "pypi"
     if url is None and "://" in name:
         url = name
     if url is not None:
-        return _target_from_url(url)
+        return _target_from_url(url, chosen_by)
     return _target_from_config(name, config_file)
 
 
-def _netrc_credentials(index_url: str, env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(login, password) for the index host from NETRC or ~/.netrc; None if absent.
+@dataclass(frozen=True)
+class _Credentials:
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    origin: str | None = None
+    source: str = ""
 
-    A missing or unparsable netrc file is ignored, as requests and pip ignore it.
-    """
-    import netrc
-    from pathlib import Path
 
-    path = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
-    host = urlsplit(index_url).hostname
-    if not host or not path.is_file():
-        return None
+def _is_public(upload_url: str) -> bool:
+    """Whether `upload_url` is one of twine's default targets: the public index or its twin."""
     try:
-        entry = netrc.netrc(str(path)).authenticators(host)
-    except (OSError, netrc.NetrcParseError):
-        return None
-    if entry is None or entry[2] is None:
-        return None
-    return entry[0], entry[2]
+        defaults = _twine_default_urls().values()
+    except RepositoryError:
+        return False
+    return upload_url.rstrip("/") in {url.rstrip("/") for url in defaults}
 
 
 def _credentials(
-    target: _Target, index_url: str, env: Mapping[str, str]
-) -> tuple[str | None, str | None, str]:
-    """(username, password, origin they belong to): environment, then the target's
-    own (URL userinfo or .pypirc), then userinfo of index-url, then netrc."""
+    target: _Target, index_url: str, env: Mapping[str, str], index_is_users: bool, public: bool
+) -> _Credentials:
+    """The environment's, then the target's own (URL userinfo or .pypirc), then — for an
+    index URL the user chose — its userinfo, then netrc. None for a project's target."""
+    if target.chosen_by == "project":
+        return _Credentials()
     username = env.get("TWINE_USERNAME") or target.username
     password = env.get("TWINE_PASSWORD") or target.password
     origin = _origin(target.upload_url)
-    if username is None and password is None:
+    if env.get("TWINE_USERNAME") or env.get("TWINE_PASSWORD"):
+        source = "TWINE_USERNAME/TWINE_PASSWORD"
+    else:
+        source = f".pypirc [{target.name}]" if target.name else "the repository URL"
+    if username is None and password is None and index_is_users:
         _, username, password = _split_userinfo(index_url)
-        origin = _origin(index_url)
+        origin, source = _origin(index_url), "the index URL"
         if username is None and password is None:
             found = _netrc_credentials(index_url, env)
             username, password = found if found else (None, None)
-    if username is None and password is not None and target.upload_url.startswith(
-        tuple(_twine_default_urls().values())
-    ):
+            source = "NETRC" if env.get("NETRC") else "~/.netrc"
+    if username is None and password is not None and public:
         username = "__token__"  # twine's default user for the public index and its test twin
-    return username, password, origin
+    if username is None and password is None:
+        source = ""
+    return _Credentials(username, password, origin, source)
+
+
+_PROJECT_NOTE = ("release-guard sends none to {what} that pyproject.toml names: give it as {how} "
+                 "to send them")
 
 
 def resolve_repository(
@@ -348,6 +316,9 @@ def resolve_repository(
     config_file: str | os.PathLike[str] | None = None,
     index_url: str = "",
     environ: Mapping[str, str] | None = None,
+    *,
+    repository_from_project: bool = False,
+    index_url_from_project: bool = False,
 ) -> Repository:
     """The upload target and its read URL, chosen as twine chooses.
 
@@ -362,10 +333,22 @@ def resolve_repository(
     Credentials: TWINE_USERNAME / TWINE_PASSWORD, else the userinfo of the URL or the
     `.pypirc` section (and its `[server-login]`), else the userinfo of `index_url`,
     else `NETRC` / ~/.netrc for the index host. Twine's `__token__` user is filled in
-    for its default targets when only a password is known.
+    for its default targets when only a password is known. A URL `repository` that
+    came from the project's pyproject.toml (`repository_from_project`) gets none at
+    all; an `index_url` from there (`index_url_from_project`) is read without any.
+    The public index that twine's default targets read is read without credentials, and
+    netrc is never consulted for it.
+
+    Raises RepositoryError for an unknown name, an invalid URL, or any URL or name that
+    holds a line break or other control character.
     """
     env = os.environ if environ is None else environ
-    target = _choose_target(repository, repository_url, config_file, env)
+    for value, what in ((repository, "the repository"), (repository_url, "the repository URL"),
+                        (index_url, "the index URL"),
+                        (env.get("TWINE_REPOSITORY"), "TWINE_REPOSITORY"),
+                        (env.get("TWINE_REPOSITORY_URL"), "TWINE_REPOSITORY_URL")):
+        _refuse_control(value, what)
+    target = _choose_target(repository, repository_url, config_file, env, repository_from_project)
     if index_url:
         if not _valid_http_url(index_url):
             raise RepositoryError(
@@ -375,12 +358,23 @@ def resolve_repository(
         read_url = index_url if index_url.endswith("/") else index_url + "/"
     else:
         read_url = derive_index_url(target.upload_url)
-    username, password, origin = _credentials(target, read_url, env)
+    public = target.chosen_by == "twine" or _is_public(target.upload_url)
+    index_is_users = not index_url_from_project if index_url else target.chosen_by == "user" and not public
+    found = _credentials(target, read_url, env, index_is_users, public)
+    note = ""
+    if target.chosen_by == "project":
+        note = _PROJECT_NOTE.format(what="a repository URL",
+                                    how="--repository-url or RELEASE_GUARD_REPOSITORY")
+    elif index_url and index_url_from_project:
+        note = _PROJECT_NOTE.format(what="an index-url", how="--index-url or RELEASE_GUARD_INDEX_URL")
     return Repository(
         name=target.name,
         upload_url=target.upload_url,
         index_url=sanitize_url(read_url),
-        username=username,
-        password=password,
-        credential_origin=origin,
+        username=found.username,
+        password=found.password,
+        credential_origin=found.origin,
+        read_with_credentials=not (index_url_from_project if index_url else public),
+        credential_source=found.source,
+        credentials_note=note,
     )

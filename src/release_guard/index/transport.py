@@ -1,8 +1,11 @@
-"""HTTP for index reads: timeouts, bounded retries, a size cap, same-origin redirects.
+"""HTTP for index reads: timeouts and one overall deadline, bounded retries, a size cap,
+same-origin redirects.
 
 Only the standard library; `urllib.request` and `http.client` are imported inside the
 functions that need them, so importing this module is cheap. Credentials are sent only
-to the origin they belong to, and anything a server says is masked before it is shown.
+to the origin they belong to, never in clear text beyond loopback, and anything a server
+says is one line, masked, before it is shown. An `IndexError_` is `unreachable` only
+when no answer came at all: the one failure that --allow-offline forgives.
 """
 
 from __future__ import annotations
@@ -13,11 +16,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from release_guard.errors import IndexError_
-from release_guard.index.targets import Repository, _mask, _one_line, _origin, sanitize_url
+from release_guard.errors import IndexError_, RepositoryError
+from release_guard.index.deadline import DEADLINE_HINT, Deadline
+from release_guard.index.targets import (
+    _CONTROL,
+    Repository,
+    _mask,
+    _one_line,
+    _origin,
+    is_loopback,
+    sanitize_url,
+)
 
 if TYPE_CHECKING:
     import http.client
+    import socket
     import urllib.request
 
 ACCEPT = (
@@ -56,6 +69,7 @@ class _Reply:
     content_type: str
     location: str | None
     body: bytes = field(repr=False)
+    complete: bool = True  # False: `body` is only the first bytes (a `prefix` read)
 
 
 class _TransientError(Exception):
@@ -66,33 +80,29 @@ class _TransientError(Exception):
         self.reason = reason
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDirector:
-    """An opener whose sockets switch to `read_timeout` once connected, which never
-    follows redirects nor raises on HTTP errors, and which uses the environment's
-    proxies (honouring NO_PROXY) unless `direct`."""
+def _build_opener(read_timeout: float, direct: bool, deadline: Deadline,
+                  opened: list[socket.socket]) -> urllib.request.OpenerDirector:
+    """An opener whose sockets switch to `read_timeout` (or the time left) once connected
+    and are handed to `deadline` (and listed in `opened`), which never follows redirects
+    nor raises on HTTP errors, and which uses the environment's proxies (honouring
+    NO_PROXY) unless `direct`."""
     import http.client
     import urllib.request
+
+    def connected(sock: socket.socket) -> None:
+        opened.append(sock)
+        deadline.attach(sock)
+        sock.settimeout(deadline.cap(read_timeout))
 
     class Connection(http.client.HTTPConnection):
         def connect(self) -> None:
             super().connect()
-            self.sock.settimeout(read_timeout)
+            connected(self.sock)
 
     class TLSConnection(http.client.HTTPSConnection):
         def connect(self) -> None:
             super().connect()
-            self.sock.settimeout(read_timeout)
+            connected(self.sock)
 
     class Handler(urllib.request.HTTPHandler):
         def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
@@ -112,8 +122,10 @@ def _build_opener(read_timeout: float, direct: bool) -> urllib.request.OpenerDir
     return urllib.request.build_opener(proxies, Handler(), TLSHandler(), PassThrough())
 
 
-def _transport_reason(exc: BaseException) -> tuple[str, bool]:
-    """(printable reason, worth retrying) for an exception raised while talking HTTP."""
+def _transport_reason(exc: BaseException) -> tuple[str, bool, bool]:
+    """(printable reason, worth retrying, unreachable) for an exception raised while talking
+    HTTP. Unreachable: no answer came at all. TLS and protocol errors are answers, wrong
+    ones, which --allow-offline must not forgive."""
     import http.client
     import socket
     import ssl
@@ -123,147 +135,216 @@ def _transport_reason(exc: BaseException) -> tuple[str, bool]:
         inner = exc.reason
         if isinstance(inner, BaseException):
             return _transport_reason(inner)
-        return _one_line(str(inner)), False
+        return _one_line(str(inner)), False, False
     if isinstance(exc, TimeoutError):
-        return "timed out", True
+        return "timed out", True, True
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused", True
+        return "connection refused", True, True
     if isinstance(exc, http.client.RemoteDisconnected):
-        return "the server closed the connection without answering", True
+        return "the server closed the connection without answering", True, True
     if isinstance(exc, ConnectionError):
-        return "connection reset", True
+        return "connection reset", True, True
     if isinstance(exc, http.client.IncompleteRead):
-        return "the response was cut short", True
+        return "the response was cut short", True, True
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted ({exc.verify_message})", False
+        return f"TLS certificate not trusted ({_one_line(str(exc.verify_message))})", False, False
     if isinstance(exc, socket.gaierror):
-        return "host name not found", False
+        return "host name not found", False, True
     if isinstance(exc, http.client.HTTPException):
-        return f"invalid HTTP response ({type(exc).__name__})", False
+        return f"invalid HTTP response ({type(exc).__name__})", False, False
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({_one_line(str(exc.reason or type(exc).__name__))})", False, False
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-    return _one_line(str(detail)), False
+    # Any other socket error (network unreachable, no route to host) means no answer.
+    return _one_line(str(detail)), False, isinstance(exc, OSError)
 
 
-def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
+def _read_body(response: http.client.HTTPResponse, url: str, max_bytes: int,
+               prefix: bool) -> tuple[bytes, bool]:
+    """(body, complete). Over `max_bytes` is an error, unless `prefix`: then the first
+    `max_bytes` are enough, and `complete` says whether there was more."""
     declared = response.headers.get("Content-Length", "").strip()
     expected = int(declared) if declared.isdigit() else None
     too_large = IndexError_(
         f"{sanitize_url(url)} sent more than {max_bytes} bytes",
         hint="check that the index URL points at a Simple API (--repository-url / index-url)",
     )
-    if expected is not None and expected > max_bytes:
+    if expected is not None and expected > max_bytes and not prefix:
         raise too_large
     body = response.read(max_bytes + 1)
     if len(body) > max_bytes:
+        if prefix:
+            return body[:max_bytes], False
         raise too_large
     if expected is not None and len(body) < expected:
         raise _TransientError("the response was cut short")
-    return body
+    return body, True
 
 
-def _open_once(
-    url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int, secret: str | None
-) -> _Reply:
+def past_deadline(url: str, deadline: Deadline) -> IndexError_:
+    return IndexError_(
+        f"could not reach {sanitize_url(url)}: no complete answer within {deadline.seconds:g} s",
+        hint=DEADLINE_HINT,
+        unreachable=True,
+    )
+
+
+def _open_once(url: str, headers: Mapping[str, str], timeouts: Timeouts, max_bytes: int,
+               secret: str | None, deadline: Deadline, prefix: bool = False) -> _Reply:
     """One GET; transport failures become `_TransientError` or the final IndexError_.
     The reason phrase and content type are one line, with `secret` masked."""
     import urllib.request
 
-    opener = _build_opener(timeouts.read, direct=_is_loopback(urlsplit(url).hostname or ""))
+    if deadline.expired():
+        raise past_deadline(url, deadline)
+    opened: list[socket.socket] = []
+    opener = _build_opener(timeouts.read, _is_direct(url), deadline, opened)
     # Only http(s): fetch_project checks the index URL, _follow keeps to its origin.
     request = urllib.request.Request(url, headers=dict(headers), method="GET")  # noqa: S310, RUF100
+    deadline.reading(sanitize_url(url))
     try:
-        with opener.open(request, timeout=timeouts.connect) as response:
+        with opener.open(request, timeout=deadline.cap(timeouts.connect)) as response:
             status = int(response.status)
-            body = _read_body(response, url, max_bytes) if 200 <= status < 300 else b""
-            return _Reply(
+            body, complete = b"", True
+            if 200 <= status < 300:
+                body, complete = _read_body(response, url, max_bytes, prefix)
+            reply = _Reply(
                 url=url,
                 status=status,
                 reason=_mask(_one_line(str(response.reason or ""))[:80], secret),
-                content_type=_mask(response.headers.get("Content-Type", ""), secret),
+                content_type=_mask(_one_line(response.headers.get("Content-Type", ""))[:100], secret),
                 location=response.headers.get("Location"),
                 body=body,
+                complete=complete,
             )
-    except (IndexError_, _TransientError):
-        raise
     except Exception as exc:
-        reason, retry = _transport_reason(exc)
+        if deadline.expired():  # whatever broke, it broke because the time was up
+            raise past_deadline(url, deadline) from None
+        if isinstance(exc, (IndexError_, _TransientError)):
+            raise
+        reason, retry, unreachable = _transport_reason(exc)
         if retry:
             raise _TransientError(reason) from None
+        hint = UNREACHABLE_HINT if unreachable else _URL_HINT
+        if reason.startswith("TLS"):
+            hint = "check the index's certificate (SSL_CERT_FILE) and the URL's scheme and port"
         raise IndexError_(
-            f"could not reach {sanitize_url(url)}: {reason}", hint=UNREACHABLE_HINT
+            f"could not reach {sanitize_url(url)}: {reason}", hint=hint, unreachable=unreachable
         ) from None
+    finally:
+        for sock in opened:
+            deadline.detach(sock)
+    if deadline.cut:  # a body read up to a shut-down socket may look whole: it is not
+        raise past_deadline(url, deadline)
+    return reply
+
+
+def _is_direct(url: str) -> bool:
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def _auth_headers(repo: Repository) -> dict[str, str]:
     """Basic auth for the index's own origin, when the credentials belong to it."""
     import base64
 
-    if repo.username is None or repo.password is None:
+    credentials = repo.read_credentials()
+    if credentials is None:
         return {}
-    index_origin = _origin(repo.index_url)
-    if repo.credential_origin not in (None, index_origin):
-        return {}
-    token = base64.b64encode(f"{repo.username}:{repo.password}".encode()).decode("ascii")
+    token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
 
 
-def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int) -> _Reply:
+def require_safe_transport(repo: Repository) -> None:
+    """Refuse to send credentials over plain http to anything but loopback."""
+    parts = urlsplit(repo.index_url)
+    if repo.read_credentials() is None or parts.scheme.lower() != "http":
+        return
+    if is_loopback(parts.hostname or ""):
+        return
+    source = f" ({repo.credential_source})" if repo.credential_source else ""
+    raise RepositoryError(
+        f"credentials{source} would be sent in clear text to {repo.display_url()}: plain http "
+        "is used with credentials only on loopback",
+        hint="use the index's https:// URL, or unset the credentials for this index",
+    )
+
+
+def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, deadline: Deadline,
+            prefix: bool = False) -> _Reply:
     """GET `url`, following at most MAX_REDIRECTS redirects within the index's origin."""
     headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **_auth_headers(repo)}
     home = _origin(repo.index_url)
-    current = url
+    current, status = url, 0
     for _ in range(MAX_REDIRECTS + 1):
         if _origin(current) != home:
-            raise IndexError_(
-                f"{sanitize_url(url)} redirected to another host: "
-                f"{_mask(_one_line(sanitize_url(current)), repo.password)}",
-                hint="set index-url to the address the index really serves from, "
-                "if you trust it; redirects are followed only within one host",
-            )
-        reply = _open_once(current, headers, timeouts, max_bytes, repo.password)
+            raise _cross_host(url, current, status, repo.password)
+        reply = _open_once(current, headers, timeouts, max_bytes, repo.password, deadline, prefix)
         if reply.status not in (301, 302, 303, 307, 308):
             return reply
-        if not reply.location:
+        if not reply.location or _CONTROL.search(reply.location):
+            what = "with an invalid Location" if reply.location else "without a Location"
             raise IndexError_(
-                f"{sanitize_url(current)} answered HTTP {reply.status} without a Location",
+                f"{sanitize_url(current)} answered HTTP {reply.status} {what}",
                 hint=_URL_HINT,
             )
-        current = urljoin(current, reply.location)
+        current, status = urljoin(current, reply.location), reply.status
     raise IndexError_(
         f"{sanitize_url(url)} redirected more than {MAX_REDIRECTS} times",
         hint=f"{_URL_HINT}; the server may be redirecting in a loop",
     )
 
 
-def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int) -> _Reply:
-    """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts."""
+def _last_segment(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").rpartition("/")[2].lower()
+
+
+def _cross_host(url: str, target: str, status: int, secret: str | None) -> IndexError_:
+    shown = _mask(_one_line(sanitize_url(target)), secret)[:200]
+    message = f"{sanitize_url(url)} redirected to another host: {shown}"
+    project = _last_segment(url)
+    if status == 303 and project and _last_segment(target) == project:
+        # pypiserver sends every project it does not hold to its fallback index this way.
+        return IndexError_(message, hint=f"pypiserver's fallback redirect: {project} is probably not "
+                           "on that index yet; start pypiserver with --disable-fallback so that it "
+                           "answers 404 for a project it does not hold")
+    return IndexError_(message, hint="set index-url to the address the index really serves from, "
+                       "if you trust it; redirects are followed only within one host")
+
+
+def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int,
+         deadline: Deadline, prefix: bool = False) -> _Reply:
+    """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts, as long as
+    the deadline allows."""
     last = ""
     for attempt in range(max(retries, 0) + 1):
         if attempt:
-            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0, deadline.remaining()))
+        if deadline.expired():
+            raise past_deadline(url, deadline)
         try:
-            reply = _follow(repo, url, timeouts, max_bytes)
+            reply = _follow(repo, url, timeouts, max_bytes, deadline, prefix)
         except _TransientError as exc:
             last = exc.reason
             continue
         if reply.status < 500:
             return reply
         last = f"HTTP {reply.status} {reply.reason}".strip()
-    raise IndexError_(f"could not reach {sanitize_url(url)}: {last}", hint=UNREACHABLE_HINT)
+    raise IndexError_(f"could not reach {sanitize_url(url)}: {last}", hint=UNREACHABLE_HINT,
+                      unreachable=True)
 
 
 def _refused(repo: Repository, reply: _Reply) -> IndexError_:
     shown = sanitize_url(reply.url)
-    if reply.status in (401, 403):
-        sent = bool(_auth_headers(repo))
-        hint = (
-            "the index refused the credentials: check username/password in .pypirc, "
-            "~/.netrc or TWINE_USERNAME/TWINE_PASSWORD"
-            if sent
-            else "the index needs credentials to read: set them in .pypirc, ~/.netrc "
-            "or TWINE_USERNAME/TWINE_PASSWORD"
-        )
-        return IndexError_(f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint)
-    return IndexError_(
-        f"{shown} answered HTTP {reply.status} {reply.reason}".strip(), hint=_URL_HINT
-    )
+    message = f"{shown} answered HTTP {reply.status} {reply.reason}".strip()
+    if reply.status not in (401, 403):
+        return IndexError_(message, hint=_URL_HINT)
+    if repo.read_credentials() is not None:
+        source = f" ({repo.credential_source})" if repo.credential_source else ""
+        hint = (f"the index refused the credentials{source}: check them in .pypirc, ~/.netrc "
+                "or TWINE_USERNAME/TWINE_PASSWORD")
+    elif repo.credentials_note:
+        hint = f"the index needs credentials to read, and {repo.credentials_note}"
+    else:
+        hint = ("the index needs credentials to read: set them in .pypirc, ~/.netrc "
+                "or TWINE_USERNAME/TWINE_PASSWORD")
+    return IndexError_(message, hint)

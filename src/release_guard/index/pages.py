@@ -1,0 +1,294 @@
+"""What a Simple API answer says: PEP 691 JSON and PEP 503 HTML project pages, and whether
+an index root answers as a Simple index at all. Pure functions of the text; no I/O.
+
+A page counts only with a Simple API's marks: JSON with its `files` (project) or
+`projects` (root) and the `meta` API version, or HTML with the `pypi:repository-version`
+meta, or with links of the right kind (file links on a project page, project links on
+the root) under a title a Simple page has. A login form, a portal, a web server's welcome
+page or an empty body is none of these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urldefrag, urlsplit
+
+from packaging.version import Version
+
+from release_guard.errors import IndexError_
+from release_guard.index.targets import _one_line, sanitize_url
+
+PAGE_HINT = "check that the index URL points at a PEP 503/691 Simple API (--repository-url / index-url)"
+# Titles of Simple pages: Warehouse and pypiserver "Links for x" / "Simple index", devpi
+# "user/index: links for x" / "user/index: simple list", a static tree's directory listing.
+_PROJECT_TITLE = re.compile(r"links for|index of |directory listing", re.IGNORECASE)
+_ROOT_TITLE = re.compile(r"simple (index|list)|index of |directory listing", re.IGNORECASE)
+_FILE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".egg", ".exe", ".msi")
+_HASH = re.compile(r"^(sha\d+|md5|blake2b)=", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file listed on a project page."""
+
+    filename: str
+    version: Version | None
+    sha256: str | None
+    yanked: bool
+
+
+@dataclass
+class _Anchor:
+    href: str
+    label: str = ""
+    yanked: bool = False
+
+
+@dataclass
+class HtmlScan:
+    """The parts of an HTML page that matter here (the last anchor may be unfinished)."""
+
+    anchors: list[_Anchor] = field(default_factory=list)
+    api_version: str | None = None
+    title: str | None = None
+
+
+def malformed(url: str, detail: str) -> IndexError_:
+    return IndexError_(
+        f"{sanitize_url(url)} sent an unusable Simple API page: {_one_line(detail)}", hint=PAGE_HINT
+    )
+
+
+def decode(url: str, body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IndexError_(f"{sanitize_url(url)} sent a body that is not UTF-8", hint=PAGE_HINT) from None
+
+
+def media_type(content_type: str) -> str:
+    """"json", "html", or the bare media type when it is neither."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return "json"
+    if media in ("", "text/html", "application/xhtml+xml") or media.endswith("+html"):
+        return "html"
+    return media
+
+
+def file_version(filename: str) -> Version | None:
+    from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except ValueError:
+        return None
+
+
+def check_api_version(url: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or value.split(".")[0].strip() != "1":
+        # Shown only when it looks like a version: the page is the server's text.
+        looks_like_one = isinstance(value, str) and len(value) < 12 and value.replace(".", "").isdigit()
+        shown = repr(value) if looks_like_one else "(not a version)"
+        raise malformed(url, f"unsupported repository API version {shown}")
+
+
+def _json_or_problem(text: str) -> tuple[Any, str | None]:
+    import json
+
+    try:
+        return json.loads(text), None
+    except RecursionError:  # the server decides how deep its JSON nests
+        return None, "JSON nested too deeply"
+    except ValueError as exc:
+        return None, f"invalid JSON ({exc})"
+
+
+def load_json(url: str, text: str) -> Any:
+    data, problem = _json_or_problem(text)
+    if problem is not None:
+        raise malformed(url, problem)
+    return data
+
+
+def _json_file(url: str, entry: object) -> IndexFile:
+    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+        raise malformed(url, "a file entry has no filename")
+    filename: str = entry["filename"]
+    hashes = entry.get("hashes")
+    sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+    yanked = entry.get("yanked", False)
+    return IndexFile(
+        filename=filename,
+        version=file_version(filename),
+        sha256=sha256.lower() if isinstance(sha256, str) else None,
+        yanked=yanked is True or isinstance(yanked, str),
+    )
+
+
+def project_json(url: str, text: str) -> tuple[list[IndexFile], list[str] | None]:
+    """(files, PEP 700 versions or None) of a PEP 691 project page."""
+    data = load_json(url, text)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise malformed(url, "JSON without a 'files' list")
+    meta = data.get("meta")
+    check_api_version(url, meta.get("api-version") if isinstance(meta, dict) else None)
+    files = [_json_file(url, entry) for entry in data["files"]]
+    versions = data.get("versions")
+    if versions is None:
+        return files, None
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        raise malformed(url, "'versions' is not a list of strings")
+    return files, versions
+
+
+def scan_html(text: str) -> HtmlScan:
+    from html.parser import HTMLParser
+
+    scan = HtmlScan()
+
+    class Scanner(HTMLParser):
+        anchor: _Anchor | None = None
+        in_title = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "a" and found.get("href"):
+                self.anchor = _Anchor(found.get("href") or "", yanked="data-yanked" in found)
+                scan.anchors.append(self.anchor)
+            elif tag == "meta" and found.get("name") == "pypi:repository-version":
+                scan.api_version = found.get("content") or ""
+            elif tag == "title" and scan.title is None:
+                self.in_title, scan.title = True, ""
+
+        def handle_data(self, data: str) -> None:
+            if self.anchor is not None:
+                self.anchor.label += data
+            if self.in_title:
+                scan.title = (scan.title or "") + data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a":
+                self.anchor = None
+            elif tag == "title":
+                self.in_title = False
+
+    parser = Scanner(convert_charrefs=True)
+    parser.feed(text)
+    parser.close()
+    return scan
+
+
+def _file_name(anchor: _Anchor) -> str:
+    target, _ = urldefrag(anchor.href)
+    return unquote(urlsplit(target).path.rpartition("/")[2]) or anchor.label.strip()
+
+
+def _is_file_link(anchor: _Anchor) -> bool:
+    fragment = urldefrag(anchor.href)[1]
+    return bool(_HASH.match(fragment)) or _file_name(anchor).lower().endswith(_FILE_SUFFIXES)
+
+
+def _is_project_link(anchor: _Anchor) -> bool:
+    """`<a href=".../name/">name</a>`: a PEP 503 root's link to a project page."""
+    from packaging.utils import canonicalize_name
+
+    path = urlsplit(anchor.href).path
+    segment = unquote(path.rstrip("/").rpartition("/")[2])
+    label = anchor.label.strip().rstrip("/")
+    return path.endswith("/") and bool(segment) and canonicalize_name(segment) == canonicalize_name(label)
+
+
+def _is_parent_link(anchor: _Anchor) -> bool:
+    return anchor.href.startswith(("../", "?")) or anchor.label.strip() in ("../", "Parent Directory")
+
+
+def project_html(url: str, text: str) -> list[IndexFile]:
+    """The files of a PEP 503 project page; a page without a Simple page's marks is an error."""
+    scan = scan_html(text)
+    check_api_version(url, scan.api_version)
+    if scan.api_version is None:
+        if not any(_is_file_link(a) for a in scan.anchors):
+            kind = "an empty page" if not text.strip() else "an HTML page with no file links"
+            raise malformed(url, f"{kind} and no pypi:repository-version meta: not a project page")
+        if scan.title is not None and not _PROJECT_TITLE.search(scan.title):
+            raise malformed(url, "an HTML page whose title is not a project page's, and no "
+                            "pypi:repository-version meta")
+    files = []
+    for anchor in scan.anchors:
+        filename = _file_name(anchor)
+        if not filename:
+            continue
+        algorithm, _, digest = urldefrag(anchor.href)[1].partition("=")
+        sha256 = digest.lower() if algorithm.lower() == "sha256" and digest else None
+        files.append(IndexFile(filename, file_version(filename), sha256, anchor.yanked))
+    return files
+
+
+@dataclass(frozen=True)
+class RootVerdict:
+    """What the index root turned out to be: "index", "project" (a project's page, where
+    the root should be) or "other" (`detail` says what)."""
+
+    kind: str
+    detail: str = ""
+
+
+_JSON_ROOT = (re.compile(r'"projects"\s*:\s*\['), re.compile(r'"api-version"\s*:\s*"1\.'))
+_JSON_FILES = re.compile(r'"files"\s*:\s*\[')
+
+
+def root_verdict(url: str, content_type: str, text: str, complete: bool) -> RootVerdict:
+    """Whether the index root's answer is a Simple index. `complete` is False when `text` is
+    only the beginning of a large answer (a public index lists every project)."""
+    kind = media_type(content_type)
+    if kind == "json":
+        return _json_root(url, text, complete)
+    if kind != "html":
+        return RootVerdict("other", f"an answer of type {kind[:60]!r}")
+    scan = scan_html(text)
+    listed = [a for a in scan.anchors if not _is_parent_link(a)]
+    projects = [a for a in listed if _is_project_link(a)]
+    if any(_is_file_link(a) for a in listed) and not projects:
+        return RootVerdict("project")
+    if scan.api_version is not None:
+        check_api_version(url, scan.api_version)
+        return RootVerdict("index")
+    title = scan.title
+    if title is not None and _ROOT_TITLE.search(title):
+        return RootVerdict("index")
+    if title is None and listed and len(projects) == len(listed):
+        return RootVerdict("index")
+    if not text.strip():
+        return RootVerdict("other", "an empty page")
+    return RootVerdict("other", "an HTML page that lists no projects and has no "
+                       "pypi:repository-version meta" if not projects else
+                       "an HTML page whose title is not a Simple index's")
+
+
+def _json_root(url: str, text: str, complete: bool) -> RootVerdict:
+    if not complete:  # too large to read whole: judge by its beginning
+        if text.lstrip().startswith("{") and all(p.search(text) for p in _JSON_ROOT):
+            return RootVerdict("index")
+        if text.lstrip().startswith("{") and _JSON_FILES.search(text):
+            return RootVerdict("project")
+        return RootVerdict("other", "JSON without 'projects' and 'meta'")
+    data, problem = _json_or_problem(text)
+    if problem is not None:
+        return RootVerdict("other", problem)
+    if not isinstance(data, dict):
+        return RootVerdict("other", "JSON that is not an object")
+    meta = data.get("meta")
+    version = meta.get("api-version") if isinstance(meta, dict) else None
+    if isinstance(data.get("projects"), list) and isinstance(version, str):
+        check_api_version(url, version)
+        return RootVerdict("index")
+    if isinstance(data.get("files"), list):
+        return RootVerdict("project")
+    return RootVerdict("other", "JSON without 'projects' and 'meta'")

@@ -1,0 +1,141 @@
+"""The user's own files that twine reads: `.pypirc` (with twine's rules), `~/.netrc`, and
+twine's default targets, read from twine's source without importing it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from release_guard.errors import RepositoryError
+
+if TYPE_CHECKING:
+    import configparser
+
+DEFAULT_CONFIG_FILE = "~/.pypirc"
+
+
+@lru_cache(maxsize=1)
+def _twine_default_urls() -> dict[str, str]:
+    """Twine's own default targets, read from twine's source as text.
+
+    Importing twine.utils brings requests and urllib3 (about 90 ms, measured with
+    benchmarks/bench_check_tag.py): far too much for a pre-push hook. The constants are
+    plain string literals, so they are read the way release-guard reads a version; only
+    if that fails is twine imported.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("twine")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        raise RepositoryError(
+            "twine is not installed, so the default repositories are unknown",
+            hint="install twine, or pass --repository-url",
+        )
+    try:
+        with open(os.path.join(os.path.dirname(spec.origin), "utils.py"), encoding="utf-8") as handle:
+            source = handle.read()
+    except OSError:
+        source = ""
+    found = {
+        name: match.group(1)
+        for name, constant in (("pypi", "DEFAULT_REPOSITORY"), ("testpypi", "TEST_REPOSITORY"))
+        if (match := re.search(rf"""^{constant}\s*=\s*["']([^"']+)["']""", source, re.MULTILINE))
+    }
+    if len(found) == 2:
+        return found
+    import twine.utils  # the source moved on: ask the module itself
+
+    return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+
+
+def _config_error_line(exc: Exception) -> str:
+    lineno = getattr(exc, "lineno", None)
+    errors = getattr(exc, "errors", None)
+    if lineno is None and errors:
+        lineno = errors[0][0]
+    return f" (line {lineno})" if isinstance(lineno, int) else ""
+
+
+def _read_text(path: str) -> str:
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        import locale
+
+        return data.decode(locale.getpreferredencoding(False))
+
+
+def _read_pypirc(config_file: str | os.PathLike[str] | None) -> configparser.RawConfigParser:
+    import configparser
+    from pathlib import Path
+
+    shown = DEFAULT_CONFIG_FILE if config_file is None else os.fspath(config_file)
+    path = str(Path(shown).expanduser().resolve())
+    parser = configparser.RawConfigParser()
+    try:
+        text = _read_text(path)
+    except FileNotFoundError:
+        if config_file is None:
+            return parser
+        raise RepositoryError(
+            f"config file {shown} does not exist",
+            hint="fix --config-file, or leave it out to use ~/.pypirc",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RepositoryError(
+            f"cannot read config file {shown}: {type(exc).__name__}",
+            hint="check the file's permissions and encoding (UTF-8)",
+        ) from None
+    try:
+        parser.read_string(text, source=shown)
+    except configparser.Error as exc:
+        # The parser's own message can quote a line holding a password: never use it.
+        raise RepositoryError(
+            f"{shown} is not a valid .pypirc file{_config_error_line(exc)}",
+            hint="fix the file: [distutils] index-servers, then one [section] per index",
+        ) from None
+    return parser
+
+
+def _pypirc_sections(parser: configparser.RawConfigParser) -> dict[str, dict[str, str]]:
+    """The repositories twine would accept, in order, with their options (twine's rules)."""
+    servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
+    known: dict[str, dict[str, str]] = {"pypi": {}}
+    if "testpypi" in servers:
+        known["testpypi"] = {}
+    for server in servers:
+        if not parser.has_section(server) and server not in known:
+            continue
+        options = known.setdefault(server, {})
+        for key in ("repository", "username", "password"):
+            if parser.has_option(server, key):
+                options[key] = parser.get(server, key)
+    return known
+
+
+def _netrc_credentials(index_url: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(login, password) for the index host from NETRC or ~/.netrc; None if absent.
+
+    A missing or unparsable netrc file is ignored, as requests and pip ignore it.
+    """
+    import netrc
+    from pathlib import Path
+
+    path = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
+    host = urlsplit(index_url).hostname
+    if not host or not path.is_file():
+        return None
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if entry is None or entry[2] is None:
+        return None
+    return entry[0], entry[2]
