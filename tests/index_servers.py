@@ -368,6 +368,21 @@ NGINX_HTML = b"""<!DOCTYPE html><html><head><title>Welcome to nginx!</title></he
 <h1>Welcome to nginx!</h1><p>For online documentation please refer to
 <a href="http://nginx.org/">nginx.org</a>.</p></body></html>"""
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+# A Simple index root as Warehouse's HTML variant and static mirrors write it: with the meta.
+META_ROOT_HTML = b"""<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.1">
+<title>Simple index</title></head><body><a href="/simple/demo-pkg/">demo-pkg</a>
+<a href="/simple/legacy-pkg/">legacy-pkg</a></body></html>"""
+# A project page whose releases are in formats that `packaging` does not parse: other sdist
+# compressions, eggs and Windows installers, as an old project (or a pypiserver folder) has.
+LEGACY_HTML = b"""<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.0">
+<title>Links for legacy-pkg</title></head><body>
+<a href="/packages/legacy-pkg-1.0.tar.bz2#sha256=aa">legacy-pkg-1.0.tar.bz2</a>
+<a href="/packages/legacy_pkg-1.1-py2.7.egg#sha256=aa">legacy_pkg-1.1-py2.7.egg</a>
+<a href="/packages/legacy-pkg-1.2.win32-py2.7.exe#sha256=aa">legacy-pkg-1.2.win32-py2.7.exe</a>
+<a href="/packages/legacy-pkg-1.3.tgz#sha256=aa">legacy-pkg-1.3.tgz</a>
+<a href="/packages/legacy-pkg-1.4.tar.xz#sha256=aa">legacy-pkg-1.4.tar.xz</a>
+<a href="/packages/legacy-pkg-1.5.win-amd64.msi#sha256=aa">legacy-pkg-1.5.win-amd64.msi</a>
+</body></html>"""
 
 
 class FaultHandler(BaseHTTPRequestHandler):
@@ -534,6 +549,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "huge-declared": lambda h: h.send_body(200, JSON_TYPE, b"{}", length=30_000_000),
         "cr-reason": cr_reason,
         "pep700": ok,
+        "legacy-pkg": lambda h: h.send_body(200, "text/html", LEGACY_HTML),
     }
 
     def html(self, body: bytes) -> None:
@@ -557,6 +573,9 @@ class FaultHandler(BaseHTTPRequestHandler):
         "root-text": lambda h, p: h.send_body(200, "text/plain", b"hello") if p == "" else h.not_found(),
         "root-forbidden": lambda h, p: h.send_body(403, "text/plain", b"no") if p == "" else h.not_found(),
         "root-500": lambda h, p: h.send_body(500, "text/plain", b"boom") if p == "" else h.not_found(),
+        # the root is a Simple index (HTML, with the meta); every project page redirects to it
+        "to-meta-root": lambda h, p: h.html(META_ROOT_HTML) if p == "" else h.redirect(
+            "/to-meta-root/simple/"),
     }
 
 

@@ -566,3 +566,58 @@ def test_json_nested_too_deeply_is_an_unusable_page(
     line = one_error_line(cli("check-tag", "v1.0", "--index-url", fault_server.simple_url, cwd=repo.path))
     assert line.startswith(f"release-guard: error: {fault_server.simple_url}json-deep/ sent an unusable "
                            "Simple API page: JSON nested too deeply (hint: ")
+
+
+# --- 7. review: answers that looked like "not on the index" ---------------------------------
+
+
+def test_a_project_page_that_is_the_index_root_is_an_error(fault_server: FaultServers) -> None:
+    """A project's URL answered with the root's list of projects (a same-host redirect, a
+    catch-all, a query or fragment in the index URL): not "a project with no files"."""
+    base = f"{fault_server.url}to-meta-root/simple/"
+    repo = Repository(None, fault_server.url, base, None, None)
+    with pytest.raises(IndexError_, match=r"sent an unusable Simple API page: a list of projects \(the "
+                       r"index root's page\), not a project's page") as info:
+        fetch_project(repo, "demo-pkg", timeouts=FAST)
+    assert not info.value.unreachable
+
+
+def test_a_project_page_that_is_the_index_root_blocks_the_tag(
+    repo: GitRepo, cli: Cli, fault_server: FaultServers
+) -> None:
+    project(repo, name="demo-pkg")
+    result = cli("check-tag", "v1.0", "--index-url", f"{fault_server.url}to-meta-root/simple/",
+                 "--allow-offline", cwd=repo.path)
+    assert "not a project's page" in one_error_line(result)
+
+
+def test_releases_in_legacy_formats_are_on_the_index(
+    repo: GitRepo, cli: Cli, fault_server: FaultServers
+) -> None:
+    """Other sdist compressions, eggs and Windows installers, which `packaging` does not
+    parse: an old project's page (or a pypiserver folder) lists them, and the version is taken."""
+    page = fetch_project(Repository(None, fault_server.url, fault_server.simple_url, None, None),
+                         "legacy-pkg", timeouts=FAST)
+    assert [str(v) for v in page.versions] == ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"]
+    project(repo, name="legacy-pkg", version="1.2")
+    result = cli("check-tag", "v1.2", "--index-url", fault_server.simple_url, "--allow-older", cwd=repo.path)
+    assert result.code == 1, result
+    assert "RG202" in result.out
+
+
+@pytest.mark.parametrize(("filename", "project_name", "version"), [
+    ("demo-pkg-1.0.tar.bz2", "demo-pkg", "1.0"),
+    ("demo_pkg-1.0-py2.7-linux-x86_64.egg", "demo-pkg", "1.0"),
+    ("demo-pkg-1.0.egg", None, "1.0"),
+    ("Demo.Pkg-2.0rc1.win32-py2.7.exe", "demo-pkg", "2.0rc1"),
+    ("demo-pkg-1.0.linux-x86_64.tar.gz", "demo-pkg", "1.0"),  # bdist_dumb
+    ("demo-2-1.0.tar.bz2", "demo-2", "1.0"),  # a name part that looks like a version
+    ("py-3to2-1.1.tgz", None, "1.1"),
+    ("demo-pkg-latest.tar.bz2", "demo-pkg", None),
+    ("other-1.0.tar.bz2", "demo-pkg", None),
+])
+def test_legacy_file_names(filename: str, project_name: str | None, version: str | None) -> None:
+    from release_guard.index.pages import file_version
+
+    found = file_version(filename, project_name)
+    assert (str(found) if found else None) == version

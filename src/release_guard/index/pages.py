@@ -78,7 +78,9 @@ def media_type(content_type: str) -> str:
     return media
 
 
-def file_version(filename: str) -> Version | None:
+def file_version(filename: str, project: str | None = None) -> Version | None:
+    """The version in a file's name; `project` (canonical) tells the name part from the version
+    in a legacy name."""
     from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
     try:
@@ -86,7 +88,31 @@ def file_version(filename: str) -> Version | None:
             return parse_wheel_filename(filename)[1]
         return parse_sdist_filename(filename)[1]
     except ValueError:
-        return None
+        return _legacy_version(filename, project)
+
+
+# What `packaging` does not parse and old projects (and pypiserver folders) still list.
+_LEGACY_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".tar", ".zip", ".egg", ".exe", ".msi")
+_PY_TAG = re.compile(r"-py\d.*$")  # an egg's or installer's -py2.7[-platform]
+_PLATFORM = re.compile(r"\.(?:win32|win-amd64|win-arm64|linux-\w+|macosx-[\w.-]+)$", re.IGNORECASE)
+
+
+def _legacy_version(filename: str, project: str | None) -> Version | None:
+    """`name-version[.platform][-pyX.Y[-platform]].ext`: other sdist compressions, eggs,
+    Windows installers, bdist_dumb. The name ends at the first `-` where the rest parses
+    (where the name is `project`, when it is known)."""
+    from packaging.utils import canonicalize_name
+
+    suffix = next((s for s in _LEGACY_SUFFIXES if filename.lower().endswith(s)), None)
+    stem = filename[: -len(suffix)] if suffix else ""
+    for at, char in enumerate(stem):
+        if char != "-" or (project is not None and canonicalize_name(stem[:at]) != project):
+            continue
+        try:
+            return Version(_PLATFORM.sub("", _PY_TAG.sub("", stem[at + 1:])))
+        except ValueError:
+            continue
+    return None
 
 
 def check_api_version(url: str, value: object) -> None:
@@ -117,7 +143,7 @@ def load_json(url: str, text: str) -> Any:
     return data
 
 
-def _json_file(url: str, entry: object) -> IndexFile:
+def _json_file(url: str, entry: object, project: str | None) -> IndexFile:
     if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
         raise malformed(url, "a file entry has no filename")
     filename: str = entry["filename"]
@@ -126,20 +152,20 @@ def _json_file(url: str, entry: object) -> IndexFile:
     yanked = entry.get("yanked", False)
     return IndexFile(
         filename=filename,
-        version=file_version(filename),
+        version=file_version(filename, project),
         sha256=sha256.lower() if isinstance(sha256, str) else None,
         yanked=yanked is True or isinstance(yanked, str),
     )
 
 
-def project_json(url: str, text: str) -> tuple[list[IndexFile], list[str] | None]:
-    """(files, PEP 700 versions or None) of a PEP 691 project page."""
+def project_json(url: str, text: str, project: str | None = None) -> tuple[list[IndexFile], list[str] | None]:
+    """(files, PEP 700 versions or None) of a PEP 691 project page (of `project`, canonical)."""
     data = load_json(url, text)
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise malformed(url, "JSON without a 'files' list")
     meta = data.get("meta")
     check_api_version(url, meta.get("api-version") if isinstance(meta, dict) else None)
-    files = [_json_file(url, entry) for entry in data["files"]]
+    files = [_json_file(url, entry, project) for entry in data["files"]]
     versions = data.get("versions")
     if versions is None:
         return files, None
@@ -209,8 +235,9 @@ def _is_parent_link(anchor: _Anchor) -> bool:
     return anchor.href.startswith(("../", "?")) or anchor.label.strip() in ("../", "Parent Directory")
 
 
-def project_html(url: str, text: str) -> list[IndexFile]:
-    """The files of a PEP 503 project page; a page without a Simple page's marks is an error."""
+def project_html(url: str, text: str, project: str | None = None) -> list[IndexFile]:
+    """The files of a PEP 503 project page (of `project`, canonical); a page without a Simple
+    page's marks, or the root's list of projects, is an error."""
     scan = scan_html(text)
     check_api_version(url, scan.api_version)
     if scan.api_version is None:
@@ -220,6 +247,11 @@ def project_html(url: str, text: str) -> list[IndexFile]:
         if scan.title is not None and not _PROJECT_TITLE.search(scan.title):
             raise malformed(url, "an HTML page whose title is not a project page's, and no "
                             "pypi:repository-version meta")
+    listed = [a for a in scan.anchors if not _is_parent_link(a)]
+    if not any(_is_file_link(a) for a in listed) and any(_is_project_link(a) for a in listed):
+        # the root, answered for a project (a same-host redirect, a catch-all, a `?` in the
+        # URL): it would read as a project with no releases at all
+        raise malformed(url, "a list of projects (the index root's page), not a project's page")
     files = []
     for anchor in scan.anchors:
         filename = _file_name(anchor)
@@ -227,7 +259,7 @@ def project_html(url: str, text: str) -> list[IndexFile]:
             continue
         algorithm, _, digest = urldefrag(anchor.href)[1].partition("=")
         sha256 = digest.lower() if algorithm.lower() == "sha256" and digest else None
-        files.append(IndexFile(filename, file_version(filename), sha256, anchor.yanked))
+        files.append(IndexFile(filename, file_version(filename, project), sha256, anchor.yanked))
     return files
 
 

@@ -97,9 +97,9 @@ def _page(name: NormalizedName, reply: _Reply) -> ProjectPage:
     media = media_type(reply.content_type)
     listed: list[str] | None = None
     if media == "json":
-        files, listed = project_json(reply.url, text)
+        files, listed = project_json(reply.url, text, name)
     elif media == "html":
-        files = project_html(reply.url, text)
+        files = project_html(reply.url, text, name)
     else:
         raise malformed(reply.url, f"unexpected content type {media[:60]!r}")
     versions = _sorted_versions(files, listed or ())
