@@ -123,3 +123,31 @@ def test_a_closed_port_is_forgiven_only_when_asked(repo: GitRepo, cli: Any,
     forgiven = push(repo, cli, monkeypatch, closed, allow_offline=True)
     assert forgiven.code == 0, forgiven
     assert "RG204 warning: " in forgiven.out
+
+
+def test_one_unreachable_project_does_not_excuse_the_others(
+    repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch, fault_server: FaultServers
+) -> None:
+    """A monorepo pushes two tags; one project's page is down (HTTP 500), the other's answers
+    that the version is released. --allow-offline forgives the page that could not be read,
+    not the one that was: the released version still blocks."""
+    repo.write("pyproject.toml", '[tool.release-guard]\ntag-format = "{name}-v{version}"\n'
+               'projects = ["a", "b"]\n')
+    repo.write("a/pyproject.toml", '[project]\nname = "pep700"\nversion = "1.0"\n')
+    repo.write("b/pyproject.toml", '[project]\nname = "always-500"\nversion = "1.0"\n')
+    repo.commit("release both")
+    sha = repo.git("rev-parse", "HEAD")
+    tags = ("pep700-v1.0", "always-500-v1.0")
+    for tag in tags:
+        repo.tag(tag)
+    lines = "".join(f"refs/tags/{t} {sha} refs/tags/{t} {'0' * 40}\n" for t in tags)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
+    monkeypatch.setenv("RELEASE_GUARD_INDEX_URL", fault_server.simple_url)
+    monkeypatch.setenv("RELEASE_GUARD_TIMEOUT", "3")
+    monkeypatch.setenv("RELEASE_GUARD_ALLOW_OFFLINE", "1")
+    result = cli("pre-push", "origin", "unused-url", cwd=repo.path)
+    assert result.code == 1, result
+    assert "RG202 tag pep700-v1.0" in result.out
+    assert "RG204 warning: could not reach http://127.0.0.1:" in result.out
+    assert "/simple/always-500/" in result.out
+    assert "2 tags: 1 blocked, 1 passed" in result.out

@@ -217,19 +217,20 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
                                       index_url_from_project=index_url_from_project)
     names = sorted({canonicalize_name(p.name) for p in pending if p.name})
     timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
-    try:
-        with index.Deadline(cfg.timeout, notify=_waiting) as deadline:
-            pages = index.fetch_projects(target, names, timeouts=timeouts, deadline=deadline,
-                                         max_workers=32)
-    except IndexError_ as exc:
-        if not (exc.unreachable and _allow_offline(args)):
-            raise
-        findings.append(tchecks.offline(exc.message))
-        return {}
+    with index.Deadline(cfg.timeout, notify=_waiting) as deadline:
+        pages = index.fetch_each(target, names, timeouts=timeouts, deadline=deadline, max_workers=32)
+    failed = [page for page in pages.values() if isinstance(page, IndexError_)]
+    if failed:
+        forgiven = _allow_offline(args)  # an unreachable page only; the pages read still count
+        blocking = [exc for exc in failed if not (forgiven and exc.unreachable)]
+        if blocking:
+            raise blocking[0]
+        findings.append(tchecks.offline(failed[0].message))
     facts = {}
     for name, page in pages.items():
-        facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
-                                              _yanked_versions(page.files))
+        if not isinstance(page, IndexError_):
+            facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
+                                                  _yanked_versions(page.files))
     return facts
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-__all__ = ["IndexFile", "ProjectPage", "fetch_project", "fetch_projects"]
+__all__ = ["IndexFile", "ProjectPage", "fetch_each", "fetch_project", "fetch_projects"]
 
 ROOT_PREFIX_BYTES = 256 * 1024  # enough to judge a root; a public index's is far larger
 _ROOT_HINT = ("check the index URL for a typo: it must be the Simple API root that lists the projects, "
@@ -208,6 +208,26 @@ def fetch_projects(
     The first failure, in the order of `names`, is raised after all requests end. Past the
     deadline nothing is awaited any longer, not even a host name lookup.
     """
+    found = fetch_each(repo, names, timeouts=timeouts, retries=retries, max_bytes=max_bytes,
+                       max_workers=max_workers, deadline=deadline)
+    for page in found.values():
+        if isinstance(page, IndexError_):
+            raise page
+    return {name: page for name, page in found.items() if isinstance(page, ProjectPage)}
+
+
+def fetch_each(
+    repo: Repository,
+    names: Iterable[str],
+    *,
+    timeouts: Timeouts = _DEFAULT_TIMEOUTS,
+    retries: int = 2,
+    max_bytes: int = _DEFAULT_MAX_BYTES,
+    max_workers: int = 8,
+    deadline: Deadline | None = None,
+) -> dict[NormalizedName, ProjectPage | IndexError_]:
+    """As `fetch_projects`, but each name's own outcome: its page, or the IndexError_ that
+    kept it from being read (one project's page that is down says nothing of another's)."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
     from packaging.utils import canonicalize_name
@@ -221,10 +241,17 @@ def fetch_projects(
     try:
         reader = _Reader(repo, timeouts, retries, max_bytes, clock)
         futures = {n: pool.submit(reader.project, n) for n in wanted}
-        _, pending = wait(futures.values(), timeout=clock.remaining() + 1.0)
-        if pending:
-            raise past_deadline(reader.base, clock)
-        return {n: future.result() for n, future in futures.items()}
+        wait(futures.values(), timeout=clock.remaining() + 1.0)
+        found: dict[NormalizedName, ProjectPage | IndexError_] = {}
+        for name, future in futures.items():
+            if not future.done():
+                found[name] = past_deadline(reader.base, clock)
+                continue
+            try:
+                found[name] = future.result()
+            except IndexError_ as exc:
+                found[name] = exc
+        return found
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         if own:
