@@ -621,3 +621,26 @@ def test_legacy_file_names(filename: str, project_name: str | None, version: str
 
     found = file_version(filename, project_name)
     assert (str(found) if found else None) == version
+
+
+@pytest.mark.parametrize("how", ["flag", "TWINE_REPOSITORY", "RELEASE_GUARD_REPOSITORY", "url-flag",
+                                 "TWINE_REPOSITORY_URL", "with-newline"])
+def test_a_token_given_as_the_repository_is_never_printed(
+    repo: GitRepo, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
+) -> None:
+    """A careless CI line (`TWINE_REPOSITORY: ${{ secrets.PYPI_TOKEN }}`, or the token as
+    -r or --repository-url): the error names the value by a fingerprint, never shows it."""
+    project(repo)
+    (tmp_path / "pypirc").write_text("[distutils]\nindex-servers = pypi\n")
+    args = ["check-tag", "v1.0", "--config-file", str(tmp_path / "pypirc")]
+    if how == "flag":
+        args += ["-r", TOKEN]
+    elif how == "url-flag":
+        args += ["--repository-url", TOKEN]
+    elif how == "with-newline":  # a secret read from a file keeps its line break
+        monkeypatch.setenv("TWINE_REPOSITORY", TOKEN + "\n")
+    else:
+        monkeypatch.setenv(how, TOKEN)
+    line = one_error_line(cli(*args, cwd=repo.path))
+    assert TOKEN[:12] not in line
+    assert "a token, sha256 " in line

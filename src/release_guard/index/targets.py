@@ -82,6 +82,22 @@ def sanitize_url(url: str) -> str:
     return f"{scheme}{sep}{rest.rpartition('@')[2]}"
 
 
+# A token pasted where a name or URL belongs: PyPI's `pypi-...`, or 32+ characters of a
+# key's alphabet; with a digit in it (a .pypirc section name looks like neither).
+_TOKEN_LIKE = re.compile(r"(?=[\w+/=-]*\d)(?:pypi-[\w-]{16,}|[\w+/=-]{32,})")
+
+
+def _masked(text: str) -> str:
+    """`text` (a name or URL the user gave) safe to print: userinfo dropped, and a value shaped
+    like a token shown only as a short fingerprint."""
+    import hashlib
+
+    def fingerprint(match: re.Match[str]) -> str:
+        return f"(a token, sha256 {hashlib.sha256(match.group().encode()).hexdigest()[:8]})"
+
+    return _TOKEN_LIKE.sub(fingerprint, sanitize_url(text))
+
+
 def _one_line(text: str) -> str:
     """`text` as one line: CR, LF and every other whitespace run become one space."""
     return " ".join(text.split())
@@ -106,7 +122,7 @@ def _refuse_control(value: str | None, what: str) -> None:
     """A URL or name with a CR, LF or other control character is refused before any use:
     it would inject a header, or break the one-line error."""
     if value and _CONTROL.search(value):
-        shown = _CONTROL.sub(lambda m: repr(m.group())[1:-1], sanitize_url(value))
+        shown = _CONTROL.sub(lambda m: repr(m.group())[1:-1], _masked(value))
         raise RepositoryError(
             f"{what} contains a line break or control character: {shown[:200]}",
             hint="remove it (a stray \\r often comes from a file with Windows line endings)",
@@ -195,7 +211,7 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
     parser = _read_pypirc(config_file)
     known = _pypirc_sections(parser)
     if name not in known:
-        safe = sanitize_url(_one_line(name))  # a mistyped URL may hold user:password@
+        safe = _masked(_one_line(name))  # a mistyped URL may hold user:password@, or be a token
         raise RepositoryError(
             f"repository '{safe}' is not defined in {shown} (it defines: {', '.join(known)})",
             hint=f"use one of those names, add [{safe}] to [distutils] index-servers "
@@ -214,7 +230,7 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
         )
     if not _valid_http_url(url):
         raise RepositoryError(
-            f"repository '{name}' in {shown} has an invalid URL: {sanitize_url(_one_line(url))}",
+            f"repository '{name}' in {shown} has an invalid URL: {_masked(_one_line(url))}",
             hint="use an http:// or https:// URL with a host",
         )
     upload_url, url_user, url_password = _split_userinfo(url)
@@ -226,7 +242,7 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
 def _target_from_url(url: str, chosen_by: str) -> _Target:
     if not _valid_http_url(url):
         raise RepositoryError(
-            f"invalid repository URL: {sanitize_url(_one_line(url))}",
+            f"invalid repository URL: {_masked(_one_line(url))}",
             hint="use an http:// or https:// URL with a host (--repository-url)",
         )
     upload_url, username, password = _split_userinfo(url)
@@ -352,7 +368,7 @@ def resolve_repository(
     if index_url:
         if not _valid_http_url(index_url):
             raise RepositoryError(
-                f"invalid index URL: {sanitize_url(index_url)}",
+                f"invalid index URL: {_masked(index_url)}",
                 hint="index-url must be an http:// or https:// Simple API URL",
             )
         read_url = index_url if index_url.endswith("/") else index_url + "/"
