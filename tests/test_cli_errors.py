@@ -375,3 +375,41 @@ def test_bare_repository_is_named_as_such(tmp_path: Path, cli: Any) -> None:
 def test_deeply_nested_toml(tmp_path: Path, cli: Any) -> None:
     (tmp_path / "pyproject.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
     assert_one_line_error(cli("version", cwd=tmp_path), "nested too deeply")
+
+
+CONTROL = ("\r", "\x1b", "\x07", "\x9b")
+
+
+def test_control_characters_from_the_project_are_shown_escaped(tmp_path: Path, cli: Any) -> None:
+    """A project's value with a CR or a terminal escape (TOML allows both) cannot rewrite the
+    line the user reads, nor drive the terminal: the one error line shows it escaped."""
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "demo"\ndynamic = ["version"]\n'
+                     '[tool.hatch.version]\npath = "a\\rrelease-guard: ok\\u001b[2K"\n'})
+    line = assert_one_line_error(cli("version", cwd=tmp_path),
+                                 "path a\\rrelease-guard: ok\\x1b[2K does not exist")
+    assert not any(c in line for c in CONTROL)
+
+
+def test_control_characters_in_file_names_stay_on_the_findings_line(repo: GitRepo, cli: Any) -> None:
+    """git keeps a file name with a line break or an escape; an RG106 finding that lists it
+    is still one line, with the characters escaped."""
+    repo.write("pyproject.toml", '[project]\nname = "demo"\nversion = "1.0"\n')
+    repo.write("src/demo/__init__.py", "")
+    repo.commit()
+    repo.tag("v1.0")
+    repo.write("src/demo/a\nRG000 all good\x1b[2K.py", "")
+    repo.stage()
+    result = cli("check-version", cwd=repo.path)
+    assert result.code == 1, result
+    head, hint = result.out.splitlines()
+    assert "src/demo/a\\nRG000 all good\\x1b[2K.py" in head
+    assert hint.startswith("  hint: ")
+    assert not any(c in result.out for c in CONTROL)
+
+
+def test_control_characters_in_the_version_command(tmp_path: Path, cli: Any) -> None:
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "demo\\u001b[31m"\nversion = "1.0\\r"\n'})
+    result = cli("version", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "demo\\x1b[31m" in result.out
+    assert not any(c in result.out for c in CONTROL)

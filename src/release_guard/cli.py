@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from release_guard import __version__
 from release_guard.config import DEFAULT_TIMEOUT
 from release_guard.errors import ConfigError, ReleaseGuardError
-from release_guard.findings import FORMATS
+from release_guard.findings import FORMATS, visible
 from release_guard.output import printable
 
 Handler = Callable[[argparse.Namespace], int]
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReleaseGuardError as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
         line = f"release-guard: error: {exc.message}{hint}".replace("\n", " ").rstrip()
-        sys.stderr.write(printable(line) + "\n")
+        sys.stderr.write(printable(visible(line)) + "\n")  # a CR or ESC from a file, escaped
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("release-guard: interrupted\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Literal, NamedTuple, TextIO
 
@@ -53,16 +54,25 @@ _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _RESET = "\033[0m"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with control characters (LF, CR, ESC, ...) shown as escapes (`\\r`, `\\x1b`): a
+    file name or a project's value can neither break the line nor drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def render_text(findings: Iterable[Finding], *, color: bool = False) -> str:
     lines = []
     for f in findings:
         code = f"{_COLORS[f.severity]}{f.code}{_RESET}" if color else f.code
         label = "" if f.severity == "error" else f"{f.severity}: "
-        where = f.location()
-        head = f"{where}: {code} {label}{f.message}" if where else f"{code} {label}{f.message}"
+        where, message = visible(f.location()), visible(f.message)
+        head = f"{where}: {code} {label}{message}" if where else f"{code} {label}{message}"
         lines.append(head)
         if f.hint:
-            lines.append(f"  hint: {f.hint}")
+            lines.append(f"  hint: {visible(f.hint)}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Mapping, Sequence
 
-from release_guard.findings import Finding, choose_format, exit_code, render, use_color
+from release_guard.findings import Finding, choose_format, exit_code, render, use_color, visible
 
 
 def printable(text: str) -> str:
@@ -27,8 +27,8 @@ def emit(findings: Sequence[Finding], requested_format: str | None, environ: Map
     fmt = choose_format(requested_format, environ)
     text = render(shown, fmt, color=use_color(sys.stdout, environ))
     if fmt == "text" and ok_line and exit_code(shown) == 0:
-        text += ok_line + "\n"
+        text += "".join(visible(line) + "\n" for line in ok_line.split("\n"))
     if fmt == "text" and summary:
-        text += summary + "\n"
+        text += visible(summary) + "\n"
     sys.stdout.write(printable(text))
     return exit_code(shown)

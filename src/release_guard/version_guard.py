@@ -13,7 +13,7 @@ from release_guard import config as config_mod
 from release_guard import git, monorepo, states
 from release_guard.checks import version as vchecks
 from release_guard.errors import ConfigError, GitError, ProjectError, ReleaseGuardError
-from release_guard.findings import Finding
+from release_guard.findings import Finding, visible
 from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
 from release_guard.tree import GitTree, Tree, WorkTree
@@ -97,7 +97,7 @@ def cmd_version(args: argparse.Namespace) -> int:
         f"version:         {version}  {_where(info.version_source, args.project)}",
         f"read from:       {info.tree_label}",
     ]
-    sys.stdout.write(printable("\n".join(lines)) + "\n")
+    sys.stdout.write(printable("\n".join(map(visible, lines))) + "\n")
     return 0
 
 
