@@ -573,6 +573,8 @@ class FaultHandler(BaseHTTPRequestHandler):
         "root-text": lambda h, p: h.send_body(200, "text/plain", b"hello") if p == "" else h.not_found(),
         "root-forbidden": lambda h, p: h.send_body(403, "text/plain", b"no") if p == "" else h.not_found(),
         "root-500": lambda h, p: h.send_body(500, "text/plain", b"boom") if p == "" else h.not_found(),
+        # projects answer 404; the root redirects (same host) to another path that is a Simple index
+        "root-redirect": lambda h, p: h.redirect("/simple/") if p == "" else h.not_found(),
         # the root is a Simple index (HTML, with the meta); every project page redirects to it
         "to-meta-root": lambda h, p: h.html(META_ROOT_HTML) if p == "" else h.redirect(
             "/to-meta-root/simple/"),

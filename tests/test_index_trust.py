@@ -644,3 +644,19 @@ def test_a_token_given_as_the_repository_is_never_printed(
     line = one_error_line(cli(*args, cwd=repo.path))
     assert TOKEN[:12] not in line
     assert "a token, sha256 " in line
+
+
+def test_a_404_is_not_confirmed_by_a_root_that_redirects_elsewhere(
+    repo: GitRepo, cli: Cli, fault_server: FaultServers
+) -> None:
+    """index-url at a path that redirects (same host) to the real Simple root: the root
+    probe must not vouch for the 404s of project URLs built on the path that was given."""
+    base = f"{fault_server.url}root-redirect/simple/"
+    expected = (r"cannot tell whether pep700 is on .*root-redirect/simple/: its page answered 404, "
+                r"and .*root-redirect/simple/ itself redirects to .*:\d+/simple/")
+    with pytest.raises(IndexError_, match=expected) as info:
+        fetch_project(Repository(None, fault_server.url, base, None, None), "pep700", timeouts=FAST)
+    assert not info.value.unreachable
+    project(repo, name="pep700")
+    line = one_error_line(cli("check-tag", "v1.0", "--index-url", base, "--allow-offline", cwd=repo.path))
+    assert "use that URL as the index URL" in line

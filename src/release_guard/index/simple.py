@@ -25,7 +25,7 @@ from release_guard.index.pages import (
     root_verdict,
 )
 from release_guard.index.pages import decode as _decode
-from release_guard.index.targets import Repository
+from release_guard.index.targets import Repository, sanitize_url
 from release_guard.index.transport import (
     _DEFAULT_MAX_BYTES,
     _DEFAULT_TIMEOUTS,
@@ -157,6 +157,10 @@ class _Reader:
         if not 200 <= reply.status < 300:
             status = f"HTTP {reply.status} {reply.reason}".strip()
             raise IndexError_(f"{unsure} answered {status}", hint=_ROOT_HINT)
+        if reply.url != base:  # the index is elsewhere: project pages below `base` prove nothing
+            raise IndexError_(f"{unsure} redirects to {sanitize_url(reply.url)[:200]}",
+                              hint="use that URL as the index URL, if it is the index you mean "
+                              "(--repository-url / --index-url / index-url)")
         verdict = root_verdict(reply.url, reply.content_type, _decode(reply.url, reply.body), reply.complete)
         if verdict.kind == "project":
             from urllib.parse import urljoin
