@@ -201,6 +201,8 @@ CONFIG = [
     Case("timeout-zero", _config("timeout = 0\n"), ("check-version",), ("'timeout'",)),
     Case("timeout-a-word", _config('timeout = "soon"\n'), ("check-version",), ("'timeout'",)),
     Case("timeout-too-long", _config("timeout = 99999\n"), ("check-version",), ("'timeout'",)),
+    Case("timeout-below-the-project-floor", _config("timeout = 0.0001\n"), ("check-tag", "v1.0.0"),
+         ("below 5 seconds",), {"RELEASE_GUARD_ALLOW_OFFLINE": "1"}),
     Case("repository-a-number", _config("repository = 5\n"), ("check-version",),
          ("'repository' must be a string",)),
     Case("table-not-a-table", {"pyproject.toml": STATIC + '\n[tool]\n"release-guard" = 5\n'},

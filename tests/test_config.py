@@ -182,3 +182,15 @@ def test_cli_config_error_is_exit_2(tagged: GitRepo, cli: Any, monkeypatch: pyte
     assert result.err == ("release-guard: error: RELEASE_GUARD_BUMP_POLICY: bump-policy 'sometimes' is "
                           'not one of on-change, on-release (hint: set bump-policy = "on-change" '
                           '(the default) or "on-release")\n')
+
+
+def test_the_projects_own_file_cannot_shorten_the_deadline_to_nothing() -> None:
+    """security review: `timeout = 0.0001` in pyproject.toml with RELEASE_GUARD_ALLOW_OFFLINE=1 set
+    made every index read time out, which --allow-offline forgives: every tag passed."""
+    with pytest.raises(ConfigError) as info:
+        config.load({"timeout": 0.0001}, {})
+    assert info.value.message == ("pyproject.toml: timeout 0.0001 is below 5 seconds, the least a project's "
+                                  "own file may set")
+    assert config.load({"timeout": 5}, {}).timeout == 5.0
+    assert config.load({"timeout": 60}, {"RELEASE_GUARD_TIMEOUT": "0.5"}).timeout == 0.5  # the user's choice
+    assert config.load({}, {}, {"timeout": 0.3}).timeout == 0.3

@@ -15,6 +15,10 @@ from release_guard.errors import ConfigError
 BUMP_POLICIES = ("on-change", "on-release")
 DEFAULT_TIMEOUT = 15.0
 MAX_TIMEOUT = 3600.0
+# The project's own file may not make the index read fail by itself: with --allow-offline
+# a timeout is forgiven, so a tiny one would wave every tag through. Flags and the
+# environment are the user's own and may go lower.
+MIN_FILE_TIMEOUT = 5.0
 # Variables the command line reads itself; every other RELEASE_GUARD_* must name a key.
 CLI_VARIABLES = ("RELEASE_GUARD_ALLOW_OFFLINE", "RELEASE_GUARD_DEBUG")
 _CODE = re.compile(r"RG\d{3}")
@@ -215,6 +219,12 @@ def load(
         )
     values = from_table(table or {}, where)
     _validate(values, lambda _: where)
+    if values.get("timeout", DEFAULT_TIMEOUT) < MIN_FILE_TIMEOUT:
+        raise ConfigError(
+            f"{where}: timeout {values['timeout']:g} is below {MIN_FILE_TIMEOUT:g} seconds, the least a "
+            "project's own file may set",
+            hint="a shorter deadline is yours to choose: --timeout or RELEASE_GUARD_TIMEOUT",
+        )
     from_env = from_environ(environ)
     _validate(from_env, env_name)
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
