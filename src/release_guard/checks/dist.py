@@ -290,8 +290,8 @@ def stale(folder: str, stale_files: Sequence[str], name: str, version: str) -> l
         "RG318", f"{folder} holds {len(stale_files)} file(s) that are not {name} {version}: {shown}; "
         f"`twine upload {folder.rstrip('/')}/*` would send them too, and the index would answer "
         "'400 File already exists' for a version it has", folder,
-        hint=f"remove them (rm {' '.join(stale_files[:3])}{' ...' if len(stale_files) > 3 else ''}), "
-        "or build into a clean folder")]
+        hint=f"remove them (rm {' '.join(f'{folder}/{f}' for f in stale_files[:3])}"
+        f"{' ...' if len(stale_files) > 3 else ''}), or build into a clean folder")]
 
 
 def no_release(folder: str, name: str, version: str) -> Finding:
