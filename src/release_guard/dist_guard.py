@@ -32,7 +32,7 @@ class Release(NamedTuple):
     name: str
     version: str | None  # None: derived from VCS tags (then the tag, or the files, say it)
     where: str  # the file that declares them, for messages
-    tag: tuple[str, Version] | None = None
+    tags: tuple[tuple[str, Version], ...] = ()  # the release tags on HEAD
 
 
 def _display(project_dir: str, path: str) -> str:
@@ -52,23 +52,23 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     return info, cfg
 
 
-def _tag_at_head(project_dir: str, cfg: config_mod.Config, name: str | None) -> tuple[str, Version] | None:
-    """The release tag on HEAD, if the project is in git and HEAD carries one."""
+def _tags_at_head(project_dir: str, cfg: config_mod.Config,
+                  name: str | None) -> tuple[tuple[str, Version], ...]:
+    """The release tags on HEAD (tag, version), when the project is in git."""
     try:
         repo = git.open_repo(project_dir)
     except git.NoRepository:
-        return None
+        return ()
     if not repo.has_commits:
-        return None
+        return ()
     tags = git.run(["tag", "--points-at", "HEAD"], repo.top).stdout.split()
-    for tag in sorted(tags):
-        split = vchecks.split_tag(tag, cfg.tag_format, name)
-        if split is not None and (split[0] is None or name is not None):
-            return tag, split[1]
-    return None
+    return tuple(vchecks.tag_versions(sorted(tags), cfg.tag_format, name).items())
 
 
 # ------------------------------------------------------------------ building
+
+
+_BUILD_OWN_LINES = ("ERROR Backend subprocess exited", "TIP ")
 
 
 def _build(project_dir: str, outdir: str, isolation: bool, installer: str | None) -> None:
@@ -82,8 +82,10 @@ def _build(project_dir: str, outdir: str, isolation: bool, installer: str | None
                           check=False)
     if proc.returncode != 0:
         lines = [line.strip() for line in (proc.stdout + "\n" + proc.stderr).splitlines() if line.strip()]
+        while len(lines) > 1 and lines[-1].startswith(_BUILD_OWN_LINES):
+            lines.pop()  # build's own summary and tip: the backend's last line says more
         last = lines[-1] if lines else f"exit code {proc.returncode}"
-        flags = " ".join(command[4:])
+        flags = " ".join(command[5:])
         raise BuildError(f"the build failed: {last}",
                          hint=f"run `python -m build{' ' + flags if flags else ''} {project_dir}` to see "
                          "its full output")
@@ -160,8 +162,8 @@ def _against_release(files: Sequence[_Read], release: Release, built: bool) -> l
             continue
         if built:
             findings += checks.matches_project(item.facts, release.name, release.version, release.where)
-        if release.tag is not None:
-            findings += checks.matches_tag(item.facts, *release.tag)
+        for tag, version in release.tags:
+            findings += checks.matches_tag(item.facts, tag, version)
     return findings
 
 
@@ -193,8 +195,8 @@ def _name_identity(dist: dist_files.DistFile) -> tuple[str, Version | None] | No
 def _release_version(release: Release, files: Sequence[_Read], name: str) -> Version | None:
     if release.version is not None:
         return vchecks.parse(release.version)
-    if release.tag is not None:
-        return release.tag[1]
+    if release.tags:
+        return max(version for _, version in release.tags)
     versions = [ident[1] for ident in map(_file_identity, files) if ident and ident[0] == name and ident[1]]
     return max(versions, default=None)
 
@@ -256,7 +258,7 @@ def _check_built(args: argparse.Namespace, release: Release, strict: bool) -> li
 
 
 def _ok_line(release: Release, findings: Sequence[Finding], source: str) -> str:
-    version = release.version or (str(release.tag[1]) if release.tag else "")
+    version = release.version or ", ".join(str(v) for _, v in release.tags)
     passed = "twine check --strict" if not any(f.code == "RG302" for f in findings) else "twine check"
     return f"release-guard: {release.name} {version}: {source} pass {passed} and the index's rules".replace(
         "  ", " ")
@@ -266,7 +268,7 @@ def cmd_check_dist(args: argparse.Namespace) -> int:
     info, cfg = _read(args)
     assert info.name is not None  # read_project refuses a project without a name
     where = _display(args.project, info.version_source.path if info.version_source else "pyproject.toml")
-    release = Release(info.name, info.version, where, _tag_at_head(args.project, cfg, info.name))
+    release = Release(info.name, info.version, where, _tags_at_head(args.project, cfg, info.name))
     if args.dist_dir:
         findings = _check_dist_dir(args.dist_dir, release, cfg.strict)
         source = f"the files in {args.dist_dir}"
