@@ -331,6 +331,17 @@ def test_dist_dir_missing_or_empty(tmp_path: Path, cli: Any) -> None:
         in empty.err
 
 
+def test_dist_dir_runs_no_project_code_unless_allowed(tmp_path: Path, cli: Any) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "setup.py").write_text("from setuptools import setup\n"
+                                   "setup(name='demo-pkg', version=compute())\n")
+    pair(root / "dist")
+    result = cli("check-dist", "--dist-dir", "dist", cwd=root)
+    assert result.code == 2
+    assert "--backend" in result.err
+
+
 def test_installer_uv_needs_uv(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     root = project(tmp_path / "p")
     monkeypatch.setattr(shutil, "which", lambda name: None)

@@ -122,6 +122,7 @@ def _check_dist_args(check: argparse.ArgumentParser) -> None:
                        help="twine's warnings fail the check (the default; --no-strict or strict = false "
                        "in [tool.release-guard] makes them warnings)")
     check.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
+    _add_backend(check)  # building asks the backend anyway; this is for --dist-dir
     check.set_defaults(handler=_lazy("release_guard.dist_guard", "cmd_check_dist"))
 
 

@@ -44,7 +44,10 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
         raise ProjectError(f"{args.project}: no such directory",
                            hint="pass the project's directory with --project DIR")
     prefix = "" if args.project == "." else os.path.normpath(args.project) + "/"
-    info = read_project(WorkTree(args.project, prefix), allow_backend=True)  # check-dist builds anyway
+    # A build runs the backend anyway; checking built files runs no project code unless allowed.
+    allow_backend = not args.dist_dir or bool(args.allow_backend) or bool(
+        config_mod.from_environ(os.environ).get("allow_backend"))
+    info = read_project(WorkTree(args.project, prefix), allow_backend=allow_backend)
     overrides = config_mod.flag_overrides(args)
     if args.strict is not None:
         overrides["strict"] = args.strict
