@@ -181,7 +181,7 @@ def test_two_sdists_for_one_version(tmp_path: Path, cli: Any) -> None:
     write_sdist(root / "dist", "demo_pkg-1.0.zip", metadata())
     found = codes(cli("check-dist", "--dist-dir", "dist", "--format", "json", cwd=root).out)
     assert "RG314" in found
-    assert "RG313" in found  # and the index takes no .zip sdist at all
+    assert "RG313" in found  # a warning: PEP 625 wants .tar.gz
 
 
 def test_wheel_name_disagrees_with_metadata(tmp_path: Path, cli: Any) -> None:

@@ -61,7 +61,6 @@ CASES: list[tuple[str, DistFacts, list[str]]] = [
     ("unknown license", sdist(license_expression="Not-A-License"), ["RG312"]),
     ("sdist not normalized", sdist(filename="Demo-Pkg-1.0.tar.gz"), ["RG313"]),
     ("sdist with a dash", sdist(filename="demo-pkg-1.0.tar.gz"), ["RG313"]),
-    ("sdist as zip", sdist(filename="demo_pkg-1.0.zip"), ["RG313"]),
     ("sdist of another version", sdist(filename="demo_pkg-1.1.tar.gz"), ["RG313"]),
     ("sdist name not valid", sdist(filename="demo_pkg.tar.gz"), ["RG313"]),
     ("sdist of a dotted name", sdist(name="zope.interface", filename="zope_interface-1.0.tar.gz"), []),
@@ -79,6 +78,11 @@ def test_one_file(dist: DistFacts, expected: list[str]) -> None:
     findings = one_file(dist)
     assert codes(findings) == expected
     assert all(f.hint and f.path == dist.path and f.severity == "error" for f in findings)
+
+
+def test_zip_sdist_is_a_warning() -> None:
+    (finding,) = one_file(sdist(filename="demo_pkg-1.0.zip"))
+    assert (finding.code, finding.severity) == ("RG313", "warning")
 
 
 def test_deprecated_classifier_names_its_successor() -> None:

@@ -195,10 +195,10 @@ def sdist_filename(dist: DistFacts) -> list[Finding]:
     """RG313: the sdist's file name must be NORMALIZED_NAME-VERSION.tar.gz, with underscores."""
     prefix = canonicalize_name(dist.name).replace("-", "_")
     expected = f"{prefix}-{dist.version}.tar.gz"
-    if not dist.filename.endswith(".tar.gz"):
-        return [Finding("RG313", f"sdist {dist.filename} is not a .tar.gz; the index takes only "
-                        ".tar.gz source distributions", dist.path,
-                        hint=f"build {expected} (python -m build)")]
+    if not dist.filename.endswith(".tar.gz"):  # PEP 527 still lets the index take a .zip
+        return [Finding("RG313", f"sdist {dist.filename} is not a .tar.gz, the only form PEP 625 "
+                        "allows; the index still takes a .zip, installers are deprecating it", dist.path,
+                        hint=f"build {expected} (python -m build)", severity="warning")]
     try:
         name, version = parse_sdist_filename(dist.filename)
     except InvalidSdistFilename as exc:
