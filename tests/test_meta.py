@@ -25,13 +25,23 @@ def test_every_hook_is_documented_and_runs_a_real_subcommand(hook: dict[str, obj
     assert entry[1] in subcommands
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
-    assert hook["always_run"] is True
+    # a hook runs on every commit or push, or on exactly the files it names
+    assert (hook.get("always_run") is True) != ("files" in hook)
     assert hook["minimum_pre_commit_version"] == "3.2.0"
     assert set(hook["stages"]) <= {"pre-commit", "pre-push", "manual"}  # type: ignore[arg-type]
 
 
 def test_hook_ids_are_the_designed_ones() -> None:
-    assert [h["id"] for h in HOOKS] == ["version-bump", "pypi-tag-guard"]
+    assert [h["id"] for h in HOOKS] == ["version-bump", "pypi-tag-guard", "twine-check"]
+
+
+def test_twine_check_runs_when_packaging_files_change() -> None:
+    files = re.compile(next(h for h in HOOKS if h["id"] == "twine-check")["files"])
+    for path in ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "README.rst",
+                 "sub/pkg/pyproject.toml", "src/demo/__init__.py"):
+        assert files.search(path), path
+    for path in ("docs/index.md", "CHANGELOG.md", "tests/data.json", "notREADME.md", ".github/ci.yml"):
+        assert not files.search(path), path
 
 
 def test_every_finding_code_is_documented() -> None:

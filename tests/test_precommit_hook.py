@@ -138,6 +138,23 @@ def test_try_repo_passes_an_allowed_change(released: GitRepo) -> None:
     assert "release-guard: version 1.2.1 ok (pyproject.toml:3)" in proc.stdout
 
 
+def test_try_repo_twine_check_builds_and_checks(released: GitRepo) -> None:
+    """twine-check at the manual stage: an isolated build from the wheelhouse, twine's strict
+    check in the hook's environment; a project without a README fails, with one it passes."""
+    _require_tracked_hooks_file()
+    args = ("try-repo", str(CHECKOUT), "twine-check", "--hook-stage", "manual", "--all-files", "--verbose")
+    proc = pre_commit(released.path, *args)
+    assert proc.returncode == 1, output(proc)
+    assert "release-guard twine check" in proc.stdout
+    assert "demo-1.2.0.tar.gz: RG302 twine check --strict: `long_description` missing" in proc.stdout
+    released.write("README.md", "# demo\n")
+    released.write("pyproject.toml", '[project]\nname = "demo"\nversion = "1.2.0"\nreadme = "README.md"\n')
+    released.stage("README.md", "pyproject.toml")  # not the build's src/demo.egg-info (python -m build's own)
+    proc = pre_commit(released.path, *args)
+    assert proc.returncode == 0, output(proc)
+    assert "release-guard: demo 1.2.0: the built sdist and wheel pass twine check --strict" in proc.stdout
+
+
 # --- the hook installed from .pre-commit-config.yaml -----------------------------------
 
 

@@ -111,6 +111,21 @@ def _install_hook_args(install: argparse.ArgumentParser) -> None:
     install.set_defaults(handler=_lazy("release_guard.tag_guard", "cmd_install_hook"))
 
 
+def _check_dist_args(check: argparse.ArgumentParser) -> None:
+    _add_common(check)
+    check.add_argument("--dist-dir", metavar="DIR", help="check the files in DIR instead of building")
+    check.add_argument("--no-isolation", action="store_true",
+                       help="build in this environment (python -m build --no-isolation)")
+    check.add_argument("--installer", choices=("pip", "uv"), default=None,
+                       help="the installer of build's isolated environment (uv must be on PATH)")
+    check.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                       help="twine's warnings fail the check (the default; --no-strict or strict = false "
+                       "in [tool.release-guard] makes them warnings)")
+    check.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
+    _add_backend(check)  # building asks the backend anyway; this is for --dist-dir
+    check.set_defaults(handler=_lazy("release_guard.dist_guard", "cmd_check_dist"))
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "version": ("the name and version every check will believe", _version_args),
     "check-version": ("the version is valid, consistent and bumped (pre-commit hook id: "
@@ -120,6 +135,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
     "pre-push": ("git's pre-push protocol: check every pushed tag (refs on stdin); run by the "
                  "hook that install-hook writes", _pre_push_args),
     "install-hook": ("install the native git pre-push hook", _install_hook_args),
+    "check-dist": ("build the sdist and wheel (or take --dist-dir) and check them as twine check "
+                   "--strict and the index would (pre-commit hook id: twine-check)", _check_dist_args),
 }
 
 

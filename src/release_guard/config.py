@@ -40,6 +40,7 @@ class Config(NamedTuple):
     allow_backend: bool = False  # may a version computed by code be asked of the build backend
     projects: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT  # seconds for all index reads of one command together
+    strict: bool = True  # check-dist: twine's warnings fail, as `twine check --strict`
 
 
 _TYPES: dict[str, type] = {name: type(value) for name, value in Config._field_defaults.items()}

@@ -49,3 +49,12 @@ class RepositoryError(ReleaseGuardError):
 
 class HookError(ReleaseGuardError):
     """Raised when the git hook cannot be installed or removed safely."""
+
+
+class BuildError(ReleaseGuardError):
+    """Raised when the project's sdist and wheel cannot be built (the backend failed, or
+    the build tool asked for is missing)."""
+
+
+class DistError(ReleaseGuardError):
+    """Raised when `--dist-dir` is no folder or holds no sdist or wheel to check."""
