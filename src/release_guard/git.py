@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from release_guard.errors import GitError
+from release_guard.record import Record
 
 NULL_SHA = "0" * 40
 
@@ -34,14 +34,20 @@ def run(args: Sequence[str], cwd: str, *, check: bool = True,
     return proc
 
 
-class Repo(NamedTuple):
+class Repo(Record):
     """A git work tree: its top-level directory and the project's path inside it."""
 
+    _fields = ("top", "prefix", "has_commits", "head", "shallow")
+    __slots__ = _fields
     top: str
     prefix: str  # "" or "sub/dir/" — where the project directory sits in the repository
     has_commits: bool
-    head: str = ""  # HEAD's commit ("" before the first commit)
-    shallow: bool = False  # a shallow clone: older history (and the tags on it) is missing
+    head: str  # HEAD's commit ("" before the first commit)
+    shallow: bool  # a shallow clone: older history (and the tags on it) is missing
+
+    def __init__(self, top: str, prefix: str, has_commits: bool, head: str = "",
+                 shallow: bool = False) -> None:
+        self._set(top, prefix, has_commits, head, shallow)
 
 
 class NoRepository(GitError):

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from release_guard import config as config_mod
 from release_guard import git, monorepo, states
@@ -16,17 +16,24 @@ from release_guard.errors import ConfigError, GitError, ProjectError, ReleaseGua
 from release_guard.findings import Finding
 from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
+from release_guard.record import Record
 from release_guard.tree import GitTree, Tree, WorkTree
 
 
-class State(NamedTuple):
+class State(Record):
     """Which state of the project to read, and what it is compared with."""
 
+    _fields = ("kind", "rev", "base", "compare_base", "name")
+    __slots__ = _fields
     kind: str  # "staged", "worktree" or "rev"
-    rev: str = ""  # the commit, for kind "rev"
-    base: str | None = None  # --base, or the remote's old commit at the pre-push stage
-    compare_base: bool = True  # RG107: only for --base; a push checks its range with RG106
-    name: str = ""  # how messages name the commit of kind "rev": `--ref main`, not a hash
+    rev: str  # the commit, for kind "rev"
+    base: str | None  # --base, or the remote's old commit at the pre-push stage
+    compare_base: bool  # RG107: only for --base; a push checks its range with RG106
+    name: str  # how messages name the commit of kind "rev": `--ref main`, not a hash
+
+    def __init__(self, kind: str, rev: str = "", base: str | None = None, compare_base: bool = True,
+                 name: str = "") -> None:
+        self._set(kind, rev, base, compare_base, name)
 
 
 def _display(project_dir: str, path: str) -> str:
@@ -160,14 +167,20 @@ def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str, allow_bac
         return None  # the project did not exist (or was unreadable) at the base
 
 
-class _GitFacts(NamedTuple):
+class _GitFacts(Record):
     """The git calls check-version needs, started before the project files are parsed."""
 
+    _fields = ("every_tag", "reachable_tags", "changed", "since", "base_commit")
+    __slots__ = _fields
     every_tag: git.Background | None
     reachable_tags: git.Background | None
     changed: git.Background
     since: str | None  # the merge-base with the base: release files changed since then
     base_commit: str | None  # the base itself, whose version RG107 compares with
+
+    def __init__(self, every_tag: git.Background | None, reachable_tags: git.Background | None,
+                 changed: git.Background, since: str | None, base_commit: str | None) -> None:
+        self._set(every_tag, reachable_tags, changed, since, base_commit)
 
     @classmethod
     def start(cls, repo: git.Repo, state: State) -> _GitFacts:
