@@ -173,9 +173,8 @@ def _positive(text: str) -> float:
 def _lazy(module: str, name: str) -> Handler:
     """Import a subcommand's module only when it runs: startup time is the hook's budget."""
     def handler(args: argparse.Namespace) -> int:
-        import importlib
-
-        func: Handler = getattr(importlib.import_module(module), name)
+        __import__(module)  # not importlib.import_module: importing importlib costs 0.4 ms
+        func: Handler = getattr(sys.modules[module], name)
         return func(args)
 
     return handler

