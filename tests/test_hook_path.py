@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from conftest import GitRepo
 from release_guard.errors import ProjectError
 from release_guard.tree import WorkTree, decode
 
@@ -22,3 +26,47 @@ def test_decode_reports_the_byte_the_utf_8_sig_codec_reports(data: bytes) -> Non
         data.decode("utf-8-sig")
     with pytest.raises(ProjectError, match=rf"f\.txt: not valid UTF-8 \(byte {codec.value.start}\)"):
         decode(WorkTree("."), "f.txt", data)
+
+
+def _project(repo: GitRepo, version: str) -> None:
+    repo.write("pyproject.toml", f'[project]\nname = "demo"\nversion = "{version}"\n')
+    repo.write("src/demo/__init__.py", f'__version__ = "{version}"\n')
+
+
+def _git_calls(trace: Path) -> list[str]:
+    marker = "trace: built-in: git "
+    return [line.split(marker, 1)[1] for line in trace.read_text().splitlines() if marker in line]
+
+
+def test_reachable_tags_are_asked_of_git_only_when_a_tag_is_greater(
+        repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _project(repo, "1.0.0")
+    repo.commit("1.0.0")
+    repo.tag("v1.0.0")
+    repo.git("checkout", "-q", "-b", "next")
+    _project(repo, "2.0.0")
+    repo.commit("2.0.0")
+    repo.tag("v2.0.0", annotated=True)
+    repo.git("checkout", "-q", "main")
+    trace = tmp_path / "trace.txt"
+
+    def check(version: str) -> tuple[Any, list[str]]:
+        _project(repo, version)
+        repo.stage()
+        trace.unlink(missing_ok=True)
+        with monkeypatch.context() as traced:
+            traced.setenv("GIT_TRACE", str(trace))
+            return cli("check-version", cwd=repo.path), _git_calls(trace)
+
+    result, calls = check("3.0.0")  # above every tag: RG105 holds whatever is reachable
+    assert (result.code, result.out) == (0, "release-guard: version 3.0.0 ok (pyproject.toml:3)\n")
+    assert sorted(c.split()[0] for c in calls) == ["cat-file", "diff", "for-each-ref", "rev-parse"], calls
+    assert not any("--merged" in c for c in calls)
+
+    result, calls = check("1.0.1")  # v2.0.0 is greater but not reachable from HEAD: no RG105 either
+    assert (result.code, result.out) == (0, "release-guard: version 1.0.1 ok (pyproject.toml:3)\n")
+    assert len([c for c in calls if "--merged=HEAD" in c]) == 1
+
+    result, _ = check("0.9.0")  # below the reachable v1.0.0: named, not the unreachable v2.0.0
+    assert result.code == 1
+    assert "RG105 version 0.9.0 is lower than the newest release tag v1.0.0 (1.0.0)" in result.out

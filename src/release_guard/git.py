@@ -144,12 +144,17 @@ def paths(output: str) -> list[str]:
 _TAG_FORMAT = "--format=%(refname:strip=2) %(objectname) %(*objectname)"
 
 
-def start_tags(repo: Repo, merged: str) -> tuple[Background, Background]:
-    """Every tag with its commit, and the tags reachable from `merged` (see `tag_commits`)."""
-    hint = f"check that {merged!r} names a commit"
-    return (Background(["for-each-ref", _TAG_FORMAT, "refs/tags"], repo.top, hint),
-            Background(["for-each-ref", "--format=%(refname:strip=2)", f"--merged={merged}",
-                        "refs/tags"], repo.top, hint))
+def start_tags(repo: Repo, merged: str) -> Background:
+    """Every tag with its commit (see `tag_commits`); `merged` is the commit being checked."""
+    return Background(["for-each-ref", _TAG_FORMAT, "refs/tags"], repo.top,
+                      f"check that {merged!r} names a commit")
+
+
+def start_reachable_tags(repo: Repo, merged: str) -> Background:
+    """The tags reachable from `merged`, one a line. git walks the history for it: 4 ms of
+    CPU on 500 commits, so the commit hook asks only when the answer can matter."""
+    return Background(["for-each-ref", "--format=%(refname:strip=2)", f"--merged={merged}", "refs/tags"],
+                      repo.top, f"check that {merged!r} names a commit")
 
 
 def tag_commits(output: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release_guard import config as config_mod
 from release_guard import git, monorepo, states
@@ -18,6 +18,9 @@ from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
 from release_guard.record import Record
 from release_guard.tree import GitTree, Tree, WorkTree
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 
 class State(Record):
@@ -167,20 +170,38 @@ def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str, allow_bac
         return None  # the project did not exist (or was unreadable) at the base
 
 
-class _GitFacts(Record):
-    """The git calls check-version needs, started before the project files are parsed."""
+class _GitFacts:
+    """The git calls check-version needs, started before the project files are parsed.
 
-    _fields = ("every_tag", "reachable_tags", "changed", "since", "base_commit")
-    __slots__ = _fields
-    every_tag: git.Background | None
-    reachable_tags: git.Background | None
-    changed: git.Background
-    since: str | None  # the merge-base with the base: release files changed since then
-    base_commit: str | None  # the base itself, whose version RG107 compares with
+    Which tags are reachable from the commit (RG105) is asked of git only when some tag
+    names a version greater than the project's: that question walks the history (a
+    process and 4 ms of CPU on 500 commits), and when no tag is greater, RG105 holds
+    whatever the answer (and its message names the newest reachable tag: the same
+    process then). A shallow clone needs the answer for RG109, so it is asked at once.
+    """
 
-    def __init__(self, every_tag: git.Background | None, reachable_tags: git.Background | None,
+    __slots__ = (
+        "_head",
+        "_repo",
+        "_tag_commits",
+        "_versions",
+        "base_commit",
+        "changed",
+        "every_tag",
+        "reachable_tags",
+        "since",
+    )
+
+    def __init__(self, repo: git.Repo, head: str, every_tag: git.Background | None,
                  changed: git.Background, since: str | None, base_commit: str | None) -> None:
-        self._set(every_tag, reachable_tags, changed, since, base_commit)
+        self._repo, self._head = repo, head
+        self.every_tag = every_tag
+        self.reachable_tags = git.start_reachable_tags(repo, head) if every_tag and repo.shallow else None
+        self.changed = changed
+        self.since = since  # the merge-base with the base: release files changed since then
+        self.base_commit = base_commit  # the base itself, whose version RG107 compares with
+        self._tag_commits: dict[str, str] | None = None
+        self._versions: dict[tuple[str, str | None], dict[str, Version]] = {}
 
     @classmethod
     def start(cls, repo: git.Repo, state: State) -> _GitFacts:
@@ -191,12 +212,39 @@ class _GitFacts(Record):
             base_name = f"--base {state.base}" if state.compare_base else \
                 f"the remote's commit {states.short(base_commit)}"
             since = git.merge_base(repo, base_commit, head, (base_name, state.name or "HEAD"))
-        every, reachable = git.start_tags(repo, head) if repo.has_commits else (None, None)
+        every = git.start_tags(repo, head) if repo.has_commits else None
         changed = git.start_changed_files(repo, state.rev or state.kind, since)
-        return cls(every, reachable, changed, since, base_commit)
+        return cls(repo, head, every, changed, since, base_commit)
+
+    def tag_commits(self) -> dict[str, str]:
+        """{tag: the commit it names}, for every tag."""
+        if self._tag_commits is None:
+            self._tag_commits = git.tag_commits(self.every_tag.output()) if self.every_tag else {}
+        return self._tag_commits
+
+    def tag_versions(self, tag_format: str, name: str | None) -> dict[str, Version]:
+        """{tag: version} for every release tag of the project (see vchecks.tag_versions)."""
+        key = (tag_format, name)
+        if key not in self._versions:
+            self._versions[key] = vchecks.tag_versions(self.tag_commits(), tag_format, name)
+        return self._versions[key]
 
     def reachable(self) -> list[str]:
-        return self.reachable_tags.output().split() if self.reachable_tags else []
+        """The tags reachable from the commit (a git process, started on the first call)."""
+        if self.every_tag is None:
+            return []
+        if self.reachable_tags is None:
+            self.reachable_tags = git.start_reachable_tags(self._repo, self._head)
+        return self.reachable_tags.output().split()
+
+    def reachable_versions(self, version: str, tag_format: str, name: str | None) -> dict[str, Version]:
+        """What RG105 compares `version` with: the release tags reachable from the commit, or
+        {} when no tag at all names a greater version (RG105 holds then either way)."""
+        current = vchecks.parse(version)
+        every = self.tag_versions(tag_format, name)
+        if current is None or all(tag_version <= current for tag_version in every.values()):
+            return {}
+        return vchecks.tag_versions(self.reachable(), tag_format, name)
 
     def wait(self) -> None:
         """Reap every process, whether or not its output was read."""
@@ -329,7 +377,7 @@ def check_version_findings(project_dir: str, extra_version_files: Sequence[str] 
     if repo is None or started is None:
         return findings  # outside git: validity and consistency only (RG110 says so)
     findings += vchecks.not_lower_than_tags(
-        version, vchecks.tag_versions(started.reachable(), cfg.tag_format, info.name), where, line)
+        version, started.reachable_versions(version, cfg.tag_format, info.name), where, line)
     since = started.since
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
@@ -359,15 +407,14 @@ def _bumped(project_dir: str, repo: git.Repo, state: State, info: ProjectInfo, c
     which build on HEAD, a tag on HEAD is released, but only what changed since HEAD (not
     what --base's range brought) comes after it."""
     assert info.version is not None
-    all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}
+    all_tags = started.tag_commits()
     own = state.rev or repo.head
-    earlier = [t for t, commit in all_tags.items() if commit != own]
-    findings = vchecks.bumped_since_release(
-        info.version, vchecks.tag_versions(earlier, cfg.tag_format, info.name), changed, where, line)
+    versions = started.tag_versions(cfg.tag_format, info.name)  # vchecks.tag_versions: tag by tag
+    earlier = {t: v for t, v in versions.items() if all_tags[t] != own}
+    findings = vchecks.bumped_since_release(info.version, earlier, changed, where, line)
     if findings or state.rev or not own:
         return findings
-    at_head = vchecks.tag_versions([t for t, c in all_tags.items() if c == own], cfg.tag_format,
-                                   info.name)
+    at_head = {t: v for t, v in versions.items() if all_tags[t] == own}
     if started.since is not None and any(v == vchecks.parse(info.version) for v in at_head.values()):
         since_head = git.start_changed_files(repo, state.kind).output()  # only in this rare case
         changed = _release_changes(project_dir, repo, info, cfg, since_head)
