@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import GitRepo
-from release_guard import git
-from release_guard.errors import ProjectError
+from release_guard import cli, git
+from release_guard.errors import ProjectError, ReleaseGuardError
 from release_guard.tree import WorkTree, decode
 
 BOM = b"\xef\xbb\xbf"
@@ -106,3 +108,39 @@ def test_reachable_tags_are_asked_of_git_only_when_a_tag_is_greater(
     result, _ = check("0.9.0")  # below the reachable v1.0.0: named, not the unreachable v2.0.0
     assert result.code == 1
     assert "RG105 version 0.9.0 is lower than the newest release tag v1.0.0 (1.0.0)" in result.out
+
+
+def test_the_hook_command_line_is_read_as_argparse_reads_it() -> None:
+    from release_guard import arguments
+
+    fast = cli.parse_args(cli.HOOK_COMMAND_LINE)
+    assert cli.HOOK_COMMAND_LINE == ["check-version"]  # .pre-commit-hooks.yaml's entry, no file names
+    for only in (None, "check-version"):
+        assert vars(fast) == vars(arguments.build_parser(only).parse_args(["check-version"]))
+    assert vars(cli.parse_args(["check-version", "--staged"]))["staged"] is True  # through argparse
+    with pytest.raises(ReleaseGuardError, match=r"unrecognized arguments: file\.py"):
+        cli.parse_args(["check-version", "file.py"])
+
+
+# What the hook's start-up does not import (benchmarks/README.md): each was measured on its path.
+NOT_ON_THE_HOOK_PATH = ("argparse", "gettext", "importlib", "dataclasses", "pathlib", "json",
+                        "configparser", "difflib", "ast", "packaging.utils", "encodings.utf_8_sig",
+                        "release_guard.arguments", "release_guard.project.hatch",
+                        "release_guard.project.pdm", "release_guard.project.vcs")
+
+
+def test_the_hook_imports_only_what_it_needs(repo: GitRepo) -> None:
+    _project(repo, "1.0.0")
+    repo.commit()
+    repo.tag("v1.0.0")
+    repo.write("src/demo/core.py", "x = 1\n")
+    _project(repo, "1.0.1")
+    repo.stage()
+    probe = ("import sys; before = set(sys.modules); from release_guard import cli; "
+             "code = cli.main(['check-version']); "
+             "print(code, sorted(set(sys.modules) - before))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True,
+                         check=True).stdout
+    code, _, imported = out.splitlines()[-1].partition(" ")
+    assert code == "0", out
+    assert [m for m in NOT_ON_THE_HOOK_PATH if f"'{m}'" in imported] == []

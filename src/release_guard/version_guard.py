@@ -3,7 +3,6 @@ version checks, render the findings."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,8 @@ from release_guard.record import Record
 from release_guard.tree import GitTree, Tree, WorkTree
 
 if TYPE_CHECKING:
+    import argparse
+
     from packaging.version import Version
 
 
