@@ -111,7 +111,8 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 class Background:
     """A git command started now and read later: the hook's git calls overlap each other
-    and the Python work in between (five calls: 7.8 ms one after another, 5.4 ms at once)."""
+    and the Python work in between (measured with the five calls of 2026-11-26: 7.8 ms one
+    after another, 5.4 ms at once)."""
 
     def __init__(self, args: Sequence[str], cwd: str, hint: str) -> None:
         self._args, self._cwd, self._hint = args, cwd, hint
