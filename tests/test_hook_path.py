@@ -55,6 +55,9 @@ def test_open_repo_and_tags_is_open_repo_and_every_tag(repo: GitRepo) -> None:
     assert opened == git.open_repo(str(repo.path / "sub"))
     assert (opened.prefix, opened.has_commits, len(opened.head)) == ("sub/", True, 40)
     assert tags == repo.git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").split()
+    repo.git("update-ref", "refs/tags/HEAD", "HEAD")  # a tag named like a revision is a name too
+    opened, tags = git.open_repo_and_tags(str(repo.path))
+    assert (opened.has_commits, tags) == (True, ["HEAD", "a/b", "v1.0.0"])
 
 
 def test_tag_target_is_what_for_each_ref_peels_to(repo: GitRepo) -> None:

@@ -76,17 +76,15 @@ def _open_repo(directory: str, with_tags: bool) -> tuple[Repo, list[str]]:
                        hint="pass the project's directory with --project DIR")
     # one process for all four facts: --is-shallow-repository only tests for $GIT_DIR/shallow.
     # With the tags, HEAD cannot be --verify'd (one argument only): `--` ends the arguments
-    # (and is echoed last), and an unborn HEAD fails the same way.
+    # (and is echoed last), and an unborn HEAD fails the same way. `--symbolic --tags` gives
+    # each tag's name below refs/tags/, as `for-each-ref --format=%(refname:strip=2)` does
+    # (`--symbolic-full-name` would look every name up again: 2.4 ms of CPU for 50 tags).
     args = ["rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository"]
-    args += ["HEAD", "--symbolic-full-name", "--tags", "--"] if with_tags else ["--verify", "-q", "HEAD"]
+    args += ["HEAD", "--symbolic", "--tags", "--"] if with_tags else ["--verify", "-q", "HEAD"]
     proc = run(args, directory, check=False)
     lines = proc.stdout.splitlines()
-    if with_tags and proc.returncode == 0 and len(lines) >= 5 and lines[-1] == "--" and all(
-            line.startswith("refs/tags/") for line in lines[4:-1]):
-        tags = [line.removeprefix("refs/tags/") for line in lines[4:-1]]
-        return Repo(lines[0], lines[1], True, lines[3], lines[2] == "true"), tags
-    if not with_tags and proc.returncode == 0 and len(lines) == 4:
-        return Repo(lines[0], lines[1], True, lines[3], lines[2] == "true"), []
+    if proc.returncode == 0 and (len(lines) >= 5 and lines[-1] == "--" if with_tags else len(lines) == 4):
+        return Repo(lines[0], lines[1], True, lines[3], lines[2] == "true"), lines[4:-1]
     probe = run(["rev-parse", "--show-toplevel", "--show-prefix"], directory, check=False)
     if probe.returncode != 0:
         bare = run(["rev-parse", "--is-bare-repository"], directory, check=False).stdout.strip()
