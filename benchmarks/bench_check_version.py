@@ -379,9 +379,9 @@ def importtime_rows(argv: Sequence[str], repo: Path, env: dict[str, str]) -> lis
     -X importtime prints them, each with its importer.
 
     -X importtime prints a module's line after its children's, indented by depth, so a
-    line's importer is the next line one level up. Modules loaded through
-    importlib.import_module (release_guard.version_guard, by cli._lazy) get no line of their
-    own: their imports show at depth 0, importer "(top level)".
+    line's importer is the next line one level up. A module loaded through
+    importlib.import_module gets no line of its own: its imports show at depth 0, importer
+    "(top level)" (release_guard.version_guard was, before cli.LazyHandler used __import__).
     """
     proc = subprocess.run(list(argv), cwd=repo, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -458,8 +458,8 @@ def profile(hook: HookEnv, repo: Path, env: dict[str, str], top: int, runs: int)
 def print_profile(p: Profile, repo_facts: RepoFacts, runs: int) -> None:
     print(f"python -X importtime bin/release-guard check-version  (per module, the median of {runs} runs "
           f"after a warm-up; {repo_facts.commits} commits, {repo_facts.tags} tags)")
-    print("importtime adds its own overhead, and release_guard.version_guard (imported through "
-          "importlib.import_module) has no line: its imports are listed as top level.")
+    print("importtime adds its own overhead; release_guard.version_guard, imported when main() runs, "
+          "is a top-level line.")
     width = max(len(r.module) for r in p.top + p.beyond_floor_top)
     print(f"{'cumulative ms':>13}  {'self ms':>8}  {'module':<{width}}  imported by")
     for r in p.top:

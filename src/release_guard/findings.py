@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Literal, NamedTuple, TextIO
+from typing import TYPE_CHECKING
 
-Severity = Literal["error", "warning", "info"]
+from release_guard.record import Record
+
+if TYPE_CHECKING:
+    from typing import Literal, TextIO
+
+    Severity = Literal["error", "warning", "info"]
+
 FORMATS = ("text", "json", "github")
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """One thing a check found; `error` findings fail the run (exit 1).
 
-    Facts on the commit hook's path are NamedTuples: importing dataclasses (and with it
-    inspect) costs 7 ms of the hook's 50 ms budget (benchmarks/README.md).
+    Facts on the commit hook's path are Records: importing dataclasses (and with it
+    inspect) costs 7 ms of the hook's budget, each NamedTuple class a few tenths of a
+    millisecond more (benchmarks/README.md).
     """
 
+    _fields = ("code", "message", "path", "line", "hint", "severity")
+    __slots__ = _fields
     code: str
     message: str
-    path: str = ""
-    line: int | None = None
-    hint: str = ""
-    severity: Severity = "error"
+    path: str
+    line: int | None
+    hint: str
+    severity: Severity
+
+    def __init__(self, code: str, message: str, path: str = "", line: int | None = None, hint: str = "",
+                 severity: Severity = "error") -> None:
+        self._set(code, message, path, line, hint, severity)
 
     def location(self) -> str:
         if not self.path:

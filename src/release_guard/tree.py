@@ -165,8 +165,11 @@ class GitTree:
 
 def decode(tree: Tree, path: str, data: bytes) -> str:
     """`data` (the file at `path`) as UTF-8 text, a BOM dropped; otherwise a ProjectError."""
+    # as the utf-8-sig codec does, without importing it (0.5 ms): a BOM is dropped, and a
+    # position in the error counts from after it
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
-        return data.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProjectError(
             f"{tree.describe(path)}: not valid UTF-8 (byte {exc.start})",

@@ -3,11 +3,10 @@ version checks, render the findings."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from release_guard import config as config_mod
 from release_guard import git, monorepo, states
@@ -16,17 +15,29 @@ from release_guard.errors import ConfigError, GitError, ProjectError, ReleaseGua
 from release_guard.findings import Finding, visible
 from release_guard.output import emit, printable
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
+from release_guard.record import Record
 from release_guard.tree import GitTree, Tree, WorkTree
 
+if TYPE_CHECKING:
+    import argparse
 
-class State(NamedTuple):
+    from packaging.version import Version
+
+
+class State(Record):
     """Which state of the project to read, and what it is compared with."""
 
+    _fields = ("kind", "rev", "base", "compare_base", "name")
+    __slots__ = _fields
     kind: str  # "staged", "worktree" or "rev"
-    rev: str = ""  # the commit, for kind "rev"
-    base: str | None = None  # --base, or the remote's old commit at the pre-push stage
-    compare_base: bool = True  # RG107: only for --base; a push checks its range with RG106
-    name: str = ""  # how messages name the commit of kind "rev": `--ref main`, not a hash
+    rev: str  # the commit, for kind "rev"
+    base: str | None  # --base, or the remote's old commit at the pre-push stage
+    compare_base: bool  # RG107: only for --base; a push checks its range with RG106
+    name: str  # how messages name the commit of kind "rev": `--ref main`, not a hash
+
+    def __init__(self, kind: str, rev: str = "", base: str | None = None, compare_base: bool = True,
+                 name: str = "") -> None:
+        self._set(kind, rev, base, compare_base, name)
 
 
 def _display(project_dir: str, path: str) -> str:
@@ -160,17 +171,37 @@ def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str, allow_bac
         return None  # the project did not exist (or was unreadable) at the base
 
 
-class _GitFacts(NamedTuple):
-    """The git calls check-version needs, started before the project files are parsed."""
+class _GitFacts:
+    """The git facts check-version needs: the tags (listed by open_repo_and_tags), the
+    changed files (a git process started before the project files are parsed), and the
+    one `cat-file --batch` process that every tree of the run reads through.
 
-    every_tag: git.Background | None
-    reachable_tags: git.Background | None
-    changed: git.Background
-    since: str | None  # the merge-base with the base: release files changed since then
-    base_commit: str | None  # the base itself, whose version RG107 compares with
+    Two questions about tags are asked only when the answer can matter. Which commit a tag
+    names (RG106) is read, through cat-file, only for a tag whose version equals the
+    project's: RG106 looks for no other. Which tags are reachable from the commit (RG105)
+    is asked of git only when some tag names a greater version: it walks the history (a
+    process and 4 ms of CPU on 500 commits), and when no tag is greater RG105 holds
+    whatever the answer (the message names the newest reachable tag: the same process
+    then). A shallow clone needs that answer for RG109, so it is asked at once.
+    """
+
+    __slots__ = ("_commits", "_head", "_repo", "_versions", "base_commit", "changed", "reachable_tags",
+                 "reader", "since", "tags")
+
+    def __init__(self, repo: git.Repo, head: str, tags: list[str], changed: git.Background,
+                 since: str | None, base_commit: str | None) -> None:
+        self._repo, self._head = repo, head
+        self.tags = tags  # every tag's name (none before the first commit)
+        self.reader = git.BlobReader(repo.top)  # started on the first read
+        self.reachable_tags = git.start_reachable_tags(repo, head) if tags and repo.shallow else None
+        self.changed = changed
+        self.since = since  # the merge-base with the base: release files changed since then
+        self.base_commit = base_commit  # the base itself, whose version RG107 compares with
+        self._commits: dict[str, str | None] = {}
+        self._versions: dict[tuple[str, str | None], dict[str, Version]] = {}
 
     @classmethod
-    def start(cls, repo: git.Repo, state: State) -> _GitFacts:
+    def start(cls, repo: git.Repo, tags: list[str], state: State) -> _GitFacts:
         head = state.rev or "HEAD"
         base_commit = _resolve_base(repo, state.base) if state.base else None
         since = None
@@ -178,16 +209,42 @@ class _GitFacts(NamedTuple):
             base_name = f"--base {state.base}" if state.compare_base else \
                 f"the remote's commit {states.short(base_commit)}"
             since = git.merge_base(repo, base_commit, head, (base_name, state.name or "HEAD"))
-        every, reachable = git.start_tags(repo, head) if repo.has_commits else (None, None)
         changed = git.start_changed_files(repo, state.rev or state.kind, since)
-        return cls(every, reachable, changed, since, base_commit)
+        return cls(repo, head, tags if repo.has_commits else [], changed, since, base_commit)
+
+    def tag_commit(self, tag: str) -> str | None:
+        """The commit `tag` names (an annotated tag's target), read once through cat-file."""
+        if tag not in self._commits:
+            self._commits[tag] = self.reader.tag_target(tag)
+        return self._commits[tag]
+
+    def tag_versions(self, tag_format: str, name: str | None) -> dict[str, Version]:
+        """{tag: version} for every release tag of the project (see vchecks.tag_versions)."""
+        key = (tag_format, name)
+        if key not in self._versions:
+            self._versions[key] = vchecks.tag_versions(self.tags, tag_format, name)
+        return self._versions[key]
 
     def reachable(self) -> list[str]:
-        return self.reachable_tags.output().split() if self.reachable_tags else []
+        """The tags reachable from the commit (a git process, started on the first call)."""
+        if not self.tags:
+            return []
+        if self.reachable_tags is None:
+            self.reachable_tags = git.start_reachable_tags(self._repo, self._head)
+        return self.reachable_tags.output().split()
+
+    def reachable_versions(self, version: str, tag_format: str, name: str | None) -> dict[str, Version]:
+        """What RG105 compares `version` with: the release tags reachable from the commit, or
+        {} when no tag at all names a greater version (RG105 holds then either way)."""
+        current = vchecks.parse(version)
+        every = self.tag_versions(tag_format, name)
+        if current is None or all(tag_version <= current for tag_version in every.values()):
+            return {}
+        return vchecks.tag_versions(self.reachable(), tag_format, name)
 
     def wait(self) -> None:
         """Reap every process, whether or not its output was read."""
-        for proc in (self.every_tag, self.reachable_tags, self.changed):
+        for proc in (self.reachable_tags, self.changed):
             if proc is not None:
                 proc.wait()
 
@@ -204,22 +261,24 @@ def _resolve_base(repo: git.Repo, base: str) -> str:
     return sha or git.resolve_commit(repo, base)
 
 
-def _open(args: argparse.Namespace) -> git.Repo | None:
-    """The repository; None for --worktree outside any (the checks that need no git still run)."""
+def _open(args: argparse.Namespace) -> tuple[git.Repo | None, list[str]]:
+    """The repository and its tags; None for --worktree outside any (the checks that need no
+    git still run)."""
     try:
-        return git.open_repo(args.project)
+        return git.open_repo_and_tags(args.project)
     except git.NoRepository:
         if args.worktree and not args.base:
-            return None
+            return None, []
         raise
 
 
-def _tree(project_dir: str, repo: git.Repo | None, state: State) -> Tree:
+def _tree(project_dir: str, repo: git.Repo | None, state: State, started: _GitFacts | None) -> Tree:
     if state.kind == "worktree" or repo is None:
         return _work_tree(project_dir)
+    reader = started.reader if started is not None else None  # one cat-file process for every tree
     if state.kind == "staged":
-        return GitTree(repo, "")
-    return states.NamedTree(repo, state.rev, state.name, states.display_prefix(project_dir))
+        return GitTree(repo, "", reader)
+    return states.NamedTree(repo, state.rev, state.name, states.display_prefix(project_dir), reader)
 
 
 def _explain(exc: ProjectError, tree: Tree, project_dir: str, repo: git.Repo | None,
@@ -249,11 +308,11 @@ def _repository_findings(repo: git.Repo | None, started: _GitFacts | None) -> li
 
 
 def cmd_check_version(args: argparse.Namespace) -> int:
-    repo = _open(args)
+    repo, tags = _open(args)
     state = _state(args, repo) if repo is not None else State("worktree")
-    started = _GitFacts.start(repo, state) if repo is not None else None
+    started = _GitFacts.start(repo, tags, state) if repo is not None else None
     try:
-        tree = _tree(args.project, repo, state)
+        tree = _tree(args.project, repo, state, started)
         where = _display(args.project, "pyproject.toml")
         try:
             table = monorepo.root_table(tree, where)
@@ -283,7 +342,7 @@ def _check_projects(args: argparse.Namespace, repo: git.Repo | None, state: Stat
         rel = monorepo.entry_path(entry, where)
         project_dir = os.path.normpath(os.path.join(args.project, rel))
         sub_repo = repo._replace(prefix=repo.prefix + rel + "/") if repo and rel != "." else repo
-        tree = _tree(project_dir, sub_repo, state)
+        tree = _tree(project_dir, sub_repo, state, started)
         if isinstance(tree, WorkTree):
             monorepo.require_inside(args.project, entry, where)
         in_state = f"at {tree.name}" if isinstance(tree, states.NamedTree) else f"in the {tree.label}"
@@ -316,7 +375,7 @@ def check_version_findings(project_dir: str, extra_version_files: Sequence[str] 
     if repo is None or started is None:
         return findings  # outside git: validity and consistency only (RG110 says so)
     findings += vchecks.not_lower_than_tags(
-        version, vchecks.tag_versions(started.reachable(), cfg.tag_format, info.name), where, line)
+        version, started.reachable_versions(version, cfg.tag_format, info.name), where, line)
     since = started.since
     changed: list[str] = []
     if cfg.bump_policy == "on-change" or since:
@@ -346,16 +405,16 @@ def _bumped(project_dir: str, repo: git.Repo, state: State, info: ProjectInfo, c
     which build on HEAD, a tag on HEAD is released, but only what changed since HEAD (not
     what --base's range brought) comes after it."""
     assert info.version is not None
-    all_tags = git.tag_commits(started.every_tag.output()) if started.every_tag else {}
     own = state.rev or repo.head
-    earlier = [t for t, commit in all_tags.items() if commit != own]
-    findings = vchecks.bumped_since_release(
-        info.version, vchecks.tag_versions(earlier, cfg.tag_format, info.name), changed, where, line)
+    current = vchecks.parse(info.version)
+    # RG106 looks only for a tag of the project's very version: the others need no commit
+    same = {t: v for t, v in started.tag_versions(cfg.tag_format, info.name).items() if v == current}
+    earlier = {t: v for t, v in same.items() if started.tag_commit(t) != own}
+    findings = vchecks.bumped_since_release(info.version, earlier, changed, where, line)
     if findings or state.rev or not own:
         return findings
-    at_head = vchecks.tag_versions([t for t, c in all_tags.items() if c == own], cfg.tag_format,
-                                   info.name)
-    if started.since is not None and any(v == vchecks.parse(info.version) for v in at_head.values()):
+    at_head = {t: v for t, v in same.items() if started.tag_commit(t) == own}
+    if started.since is not None and at_head:
         since_head = git.start_changed_files(repo, state.kind).output()  # only in this rare case
         changed = _release_changes(project_dir, repo, info, cfg, since_head)
     return vchecks.bumped_since_release(info.version, at_head, changed, where, line)

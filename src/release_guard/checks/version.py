@@ -106,11 +106,20 @@ def consistency(declarations: Sequence[tuple[str, str, int | None]]) -> list[Fin
     return findings
 
 
-def _tag_regexes(tag_format: str) -> list[re.Pattern[str]]:
-    """The shortest and the longest name part: `data-vault-v1.0` needs the longer one."""
-    pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
-    return [re.compile("^" + pattern.replace(re.escape("{name}"), f"(?P<name>.+{lazy})") + "$")
-            for lazy in ("?", "")]
+_TAG_REGEXES: dict[str, tuple[re.Pattern[str], ...]] = {}
+
+
+def _tag_regexes(tag_format: str) -> tuple[re.Pattern[str], ...]:
+    """The shortest and the longest name part: `data-vault-v1.0` needs the longer one.
+
+    Built once a format: a hook reads every tag through them (building them again for each
+    of 50 tags cost 0.4 ms)."""
+    if tag_format not in _TAG_REGEXES:
+        pattern = re.escape(tag_format).replace(re.escape("{version}"), r"(?P<version>.+)")
+        _TAG_REGEXES[tag_format] = tuple(
+            re.compile("^" + pattern.replace(re.escape("{name}"), f"(?P<name>.+{lazy})") + "$")
+            for lazy in ("?", ""))
+    return _TAG_REGEXES[tag_format]
 
 
 DEFAULT_TAG_FORMAT = "v{version}"

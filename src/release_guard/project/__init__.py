@@ -12,7 +12,6 @@ from release_guard.errors import ProjectError
 from release_guard.project.declarations import other_declarations, read_version_file
 from release_guard.project.files import Files, key_line, parse_toml
 from release_guard.project.flit import flit_version
-from release_guard.project.hatch import hatch_version
 from release_guard.project.maturin import cargo_version
 from release_guard.project.model import (
     BACKEND,
@@ -25,11 +24,9 @@ from release_guard.project.model import (
     Source,
 )
 from release_guard.project.packages import shipped
-from release_guard.project.pdm import pdm_file
 from release_guard.project.pysource import PLACEHOLDERS, computed, read_python_version
 from release_guard.project.setuptools import setup_py, setuptools_dynamic
 from release_guard.project.static import poetry_version, read_name, static_version
-from release_guard.project.vcs import vcs_tool
 from release_guard.tree import OutsideProject, Tree, contained
 
 __all__ = [
@@ -88,6 +85,12 @@ def _check_version_files(files: Files) -> None:
 
 def _dynamic_version(files: Files, name: str | None) -> tuple[Declaration | None, str | None]:
     """(declaration, vcs tool): file-based dynamic sources first, then VCS tools."""
+    # imported here: a literal version, the usual case on the commit hook's path, needs
+    # none of these readers (hatch's compiles a regular expression at import)
+    from release_guard.project.hatch import hatch_version
+    from release_guard.project.pdm import pdm_file
+    from release_guard.project.vcs import vcs_tool
+
     for reader in (hatch_version, pdm_file, setuptools_dynamic, cargo_version, poetry_version):
         declaration = reader(files)
         if declaration is not None:
@@ -146,6 +149,8 @@ def read_project(tree: Tree, allow_backend: bool = False) -> ProjectInfo:
         name_source = Source(declaration.source.path, None, "computed by the build backend")
     packages = shipped(files, name, declaration)
     if declaration is None:
+        from release_guard.project.vcs import vcs_tool
+
         where = "pyproject.toml" if vcs_tool(files) else "setup.py"  # where the tool is configured
         source = Source(where, None, f"derived from VCS tags by {tool}")
         return ProjectInfo(name, name_source, None, source, VCS, tool, (), tree.label,

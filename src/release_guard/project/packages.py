@@ -19,13 +19,13 @@ from release_guard.project.model import Declaration
 from release_guard.project.setuptools import find_where, package_dirs
 from release_guard.tree import OutsideProject, contained
 
-_GLOB = re.compile(r"[*?\[]")
+_GLOB = r"[*?\[]"  # compiled on first use (re caches it)
 
 
 def _folder(path: str) -> str:
     """`path/**`, or the path itself when it is a module file or a glob pattern."""
     path = path.strip().rstrip("/")
-    return path if path.endswith(".py") or _GLOB.search(path) else f"{path}/**"
+    return path if path.endswith(".py") or re.search(_GLOB, path) else f"{path}/**"
 
 
 def _inside(paths: list[str]) -> list[str]:
