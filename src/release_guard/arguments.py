@@ -67,7 +67,7 @@ def _version_args(version: argparse.ArgumentParser) -> None:
     _add_common(version, formats=("text", "json"))  # facts, not findings: nothing to annotate
     _add_state(version, " (the default)")
     _add_backend(version)
-    version.set_defaults(handler=LazyHandler("release_guard.version_guard", "cmd_version"))
+    version.set_defaults(handler=LazyHandler("release_guard.version_report", "cmd_version"))
 
 
 def _check_version_args(check: argparse.ArgumentParser) -> None:
