@@ -213,6 +213,12 @@ _FLAG_FIELDS = ("tag_format", "bump_policy", "repository", "index_url", "allow_o
                 "allow_backend")
 
 
+def backend_allowed(args: object, environ: Mapping[str, str]) -> bool:
+    """--backend or RELEASE_GUARD_ALLOW_BACKEND (read_project reads the project's own
+    allow-backend key from the tree itself)."""
+    return bool(getattr(args, "allow_backend", None)) or bool(from_environ(environ).get("allow_backend"))
+
+
 def flag_overrides(args: object) -> dict[str, Any]:
     """Command-line values for config keys, when given (argparse leaves the others None)."""
     values: dict[str, Any] = {}

@@ -19,11 +19,11 @@ from release_guard import config as config_mod
 from release_guard import dist_files, git
 from release_guard.checks import dist as checks
 from release_guard.checks import version as vchecks
-from release_guard.errors import BuildError, DistError, ProjectError
+from release_guard.errors import BuildError, DistError
 from release_guard.findings import Finding
 from release_guard.output import emit
 from release_guard.project import ProjectInfo, read_project
-from release_guard.tree import WorkTree
+from release_guard.tree import shown_path, work_tree
 
 
 class Release(NamedTuple):
@@ -35,23 +35,16 @@ class Release(NamedTuple):
     tags: tuple[tuple[str, Version], ...] = ()  # the release tags on HEAD
 
 
-def _display(project_dir: str, path: str) -> str:
-    return os.path.normpath(os.path.join(project_dir, path)) if project_dir != "." else path
-
-
 def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
-    if not os.path.isdir(args.project):
-        raise ProjectError(f"{args.project}: no such directory",
-                           hint="pass the project's directory with --project DIR")
-    prefix = "" if args.project == "." else os.path.normpath(args.project) + "/"
+    tree = work_tree(args.project, require=True)
     # A build runs the backend anyway; checking built files runs no project code unless allowed.
-    allow_backend = not args.dist_dir or bool(args.allow_backend) or bool(
-        config_mod.from_environ(os.environ).get("allow_backend"))
-    info = read_project(WorkTree(args.project, prefix), allow_backend=allow_backend)
+    allow_backend = not args.dist_dir or config_mod.backend_allowed(args, os.environ)
+    info = read_project(tree, allow_backend=allow_backend)
     overrides = config_mod.flag_overrides(args)
     if args.strict is not None:
         overrides["strict"] = args.strict
-    cfg = config_mod.load(info.config_table, os.environ, overrides, _display(args.project, "pyproject.toml"))
+    where = shown_path(args.project, "pyproject.toml")
+    cfg = config_mod.load(info.config_table, os.environ, overrides, where)
     return info, cfg
 
 
@@ -257,7 +250,7 @@ def _check_built(args: argparse.Namespace, release: Release, strict: bool) -> li
         read = _read_all(files, lambda p: p.name)
         findings = _check_release(read, strict) + _against_release(read, release, built=True)
     dist_folder = Path(args.project) / "dist"
-    return findings + _stale_in(dist_folder, _display(args.project, "dist"), read, release.name)
+    return findings + _stale_in(dist_folder, shown_path(args.project, "dist"), read, release.name)
 
 
 def _ok_line(release: Release, findings: Sequence[Finding], source: str) -> str:
@@ -270,7 +263,7 @@ def _ok_line(release: Release, findings: Sequence[Finding], source: str) -> str:
 def cmd_check_dist(args: argparse.Namespace) -> int:
     info, cfg = _read(args)
     assert info.name is not None  # read_project refuses a project without a name
-    where = _display(args.project, info.version_source.path if info.version_source else "pyproject.toml")
+    where = shown_path(args.project, info.version_source.path if info.version_source else "pyproject.toml")
     release = Release(info.name, info.version, where, _tags_at_head(args.project, cfg, info.name))
     if args.dist_dir:
         findings = _check_dist_dir(args.dist_dir, release, cfg.strict)

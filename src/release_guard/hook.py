@@ -111,11 +111,6 @@ class HooksFolder:
     risks: tuple[Risk, ...]
 
 
-def hooks_dir(repo_dir: str) -> Path:
-    """The hooks folder git uses here (honours core.hooksPath and worktrees)."""
-    return _hooks_folder(repo_dir).path
-
-
 def _hooks_folder(repo_dir: str) -> HooksFolder:
     top = git.open_repo(repo_dir).top
     lines = git.run(["rev-parse", "--git-path", "hooks", "--absolute-git-dir", "--git-common-dir"],

@@ -118,6 +118,21 @@ class WorkTree:
         return self._display_prefix + _clean(path)
 
 
+def shown_path(project_dir: str, path: str) -> str:
+    """How a message names a project-relative path: `pkg/pyproject.toml` for `-C pkg`."""
+    return os.path.normpath(os.path.join(project_dir, path)) if project_dir != "." else path
+
+
+def work_tree(project_dir: str, *, require: bool = False) -> WorkTree:
+    """The project's files on disk, named as `shown_path` names them; with `require`, a
+    missing directory is a ProjectError (where no git call has said so already)."""
+    if require and not os.path.isdir(project_dir):
+        raise ProjectError(f"{project_dir}: no such directory",
+                           hint="pass the project's directory with --project DIR")
+    prefix = "" if project_dir == "." else os.path.normpath(project_dir) + "/"
+    return WorkTree(project_dir, prefix)
+
+
 def _may_be_link(data: bytes) -> bool:
     """Whether a blob could be a symlink's text: short, one line, no trailing newline.
 

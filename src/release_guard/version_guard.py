@@ -15,7 +15,7 @@ from release_guard.findings import Finding
 from release_guard.output import emit
 from release_guard.project import Declaration, ProjectInfo, Source, read_project, read_version_file
 from release_guard.record import Record
-from release_guard.tree import GitTree, Tree, WorkTree
+from release_guard.tree import GitTree, Tree, WorkTree, shown_path, work_tree
 
 if TYPE_CHECKING:
     import argparse
@@ -39,22 +39,13 @@ class State(Record):
         self._set(kind, rev, base, compare_base, name)
 
 
-def _display(project_dir: str, path: str) -> str:
-    return os.path.normpath(os.path.join(project_dir, path)) if project_dir != "." else path
-
-
 _NO_COMMITS_HINT = "make a first commit (git commit), or read the files on disk with --worktree"
-
-
-def _work_tree(project_dir: str) -> WorkTree:
-    prefix = "" if project_dir == "." else os.path.normpath(project_dir) + "/"
-    return WorkTree(project_dir, prefix)
 
 
 def _where(source: Source | None, project_dir: str) -> str:
     if source is None:
         return "(not declared)"
-    shown = Source(_display(project_dir, source.path), source.line, source.detail)
+    shown = Source(shown_path(project_dir, source.path), source.line, source.detail)
     return str(shown)
 
 
@@ -96,17 +87,10 @@ def _declarations(info: ProjectInfo, tree: Tree, version_files: Sequence[str],
     for path in version_files:
         if tree.read_bytes(path) is None:
             raise ConfigError(
-                f"{_display(project_dir, path)}: listed in version-files but not {in_state}",
+                f"{shown_path(project_dir, path)}: listed in version-files but not {in_state}",
                 hint="fix the path in version-files ([tool.release-guard]) or --version-file")
         declared.append(read_version_file(tree, path) or Declaration("", Source(path, None)))
-    return [(d.version, _display(project_dir, d.source.path), d.source.line) for d in declared]
-
-
-def _allow_backend(args: argparse.Namespace) -> bool:
-    """--backend or RELEASE_GUARD_ALLOW_BACKEND (the project's own allow-backend key is read
-    by read_project from the tree itself)."""
-    from_env = config_mod.from_environ(os.environ).get("allow_backend")
-    return bool(getattr(args, "allow_backend", None)) or bool(from_env)
+    return [(d.version, shown_path(project_dir, d.source.path), d.source.line) for d in declared]
 
 
 def _base_version(repo: git.Repo, tree: GitTree | None, base_sha: str, allow_backend: bool) -> str | None:
@@ -220,7 +204,7 @@ def _open(args: argparse.Namespace) -> tuple[git.Repo | None, list[str]]:
 
 def _tree(project_dir: str, repo: git.Repo | None, state: State, started: _GitFacts | None) -> Tree:
     if state.kind == "worktree" or repo is None:
-        return _work_tree(project_dir)
+        return work_tree(project_dir)
     reader = started.reader if started is not None else None  # one cat-file process for every tree
     if state.kind == "staged":
         return GitTree(repo, "", reader)
@@ -259,11 +243,11 @@ def cmd_check_version(args: argparse.Namespace) -> int:
     started = _GitFacts.start(repo, tags, state) if repo is not None else None
     try:
         tree = _tree(args.project, repo, state, started)
-        where = _display(args.project, "pyproject.toml")
+        where = shown_path(args.project, "pyproject.toml")
         try:
             table = monorepo.root_table(tree, where)
             if table is None:
-                info = read_project(tree, allow_backend=_allow_backend(args))
+                info = read_project(tree, allow_backend=config_mod.backend_allowed(args, os.environ))
         except ProjectError as exc:
             raise _explain(exc, tree, args.project, repo, state) from None
         if table is not None:
@@ -294,11 +278,11 @@ def _check_projects(args: argparse.Namespace, repo: git.Repo | None, state: Stat
         in_state = f"at {tree.name}" if isinstance(tree, states.NamedTree) else f"in the {tree.label}"
         monorepo.require_project(tree, entry, where, in_state)
         try:
-            info = read_project(tree, allow_backend=_allow_backend(args))
+            info = read_project(tree, allow_backend=config_mod.backend_allowed(args, os.environ))
         except ProjectError as exc:
             raise _explain(exc, tree, project_dir, sub_repo, state) from None
         cfg = config_mod.load(monorepo.inherit(table, info.config_table), os.environ,
-                              config_mod.flag_overrides(args), _display(project_dir, "pyproject.toml"))
+                              config_mod.flag_overrides(args), shown_path(project_dir, "pyproject.toml"))
         found = check_version_findings(project_dir, args.version_files, sub_repo, state, tree, info,
                                        cfg, started)
         findings += [f for f in found if f.code not in cfg.ignore]
@@ -310,7 +294,7 @@ def check_version_findings(project_dir: str, extra_version_files: Sequence[str] 
                            repo: git.Repo | None, state: State, tree: Tree, info: ProjectInfo,
                            cfg: config_mod.Config, started: _GitFacts | None) -> list[Finding]:
     assert info.version_source is not None
-    where = _display(project_dir, info.version_source.path)
+    where = shown_path(project_dir, info.version_source.path)
     line = info.version_source.line
     if info.version is None:
         return [vchecks.vcs_info(info.vcs_tool or "a VCS plugin", where)]
@@ -341,7 +325,7 @@ def _release_changes(project_dir: str, repo: git.Repo, info: ProjectInfo, cfg: c
     matched = vchecks.matching_files(_project_paths(repo, git.paths(diff_output)),
                                      cfg.release_files or vchecks.default_release_files(info.packages),
                                      cfg.ignore_files)
-    return [_display(project_dir, p) for p in matched]
+    return [shown_path(project_dir, p) for p in matched]
 
 
 def _bumped(project_dir: str, repo: git.Repo, state: State, info: ProjectInfo, cfg: config_mod.Config,

@@ -7,13 +7,13 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from release_guard import config as config_mod
 from release_guard import git
-from release_guard.errors import ProjectError
 from release_guard.findings import visible
 from release_guard.output import printable
 from release_guard.project import ProjectInfo, Source, read_project
-from release_guard.tree import GitTree, Tree
-from release_guard.version_guard import _NO_COMMITS_HINT, _allow_backend, _display, _where, _work_tree
+from release_guard.tree import GitTree, Tree, shown_path, work_tree
+from release_guard.version_guard import _NO_COMMITS_HINT, _where
 
 if TYPE_CHECKING:
     import argparse
@@ -22,10 +22,7 @@ if TYPE_CHECKING:
 def _tree_for(args: argparse.Namespace) -> tuple[Tree, git.Repo | None]:
     """The tree `version` reads: the working tree unless --ref or --staged."""
     if args.ref is None and not args.staged:
-        if not os.path.isdir(args.project):
-            raise ProjectError(f"{args.project}: no such directory",
-                               hint="pass the project's directory with --project DIR")
-        return _work_tree(args.project), None
+        return work_tree(args.project, require=True), None
     repo = git.open_repo(args.project)
     if args.staged:
         return GitTree(repo, ""), repo
@@ -50,12 +47,12 @@ def info_document(info: ProjectInfo, project_dir: str) -> dict[str, object]:
 def _source_doc(source: Source | None, project_dir: str) -> dict[str, object] | None:
     if source is None:
         return None
-    return {"path": _display(project_dir, source.path), "line": source.line, "detail": source.detail}
+    return {"path": shown_path(project_dir, source.path), "line": source.line, "detail": source.detail}
 
 
 def cmd_version(args: argparse.Namespace) -> int:
     tree, _ = _tree_for(args)
-    info = read_project(tree, allow_backend=_allow_backend(args))
+    info = read_project(tree, allow_backend=config_mod.backend_allowed(args, os.environ))
     if args.format == "json":
         import json
 

@@ -16,8 +16,9 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from release_guard.checks.version import parse
 from release_guard.findings import Finding
 
 # What the index accepts (Warehouse): Metadata-Version 1.0 to 2.5 (2.5: PEP 794, hatchling 1.33).
@@ -50,21 +51,14 @@ class TwineResult(NamedTuple):
     render_messages: str = ""
 
 
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def _same_version(a: str, b: str) -> bool:
-    va, vb = _version(a), _version(b)
+    va, vb = parse(a), parse(b)
     return va == vb if va is not None and vb is not None else a == b
 
 
 def identity(dist: DistFacts) -> tuple[str, Version | None]:
     """(normalized name, version) of the release the file belongs to."""
-    return canonicalize_name(dist.name), _version(dist.version)
+    return canonicalize_name(dist.name), parse(dist.version)
 
 
 # ------------------------------------------------------------------ twine's own verdict
@@ -119,7 +113,7 @@ def metadata_version(dist: DistFacts) -> list[Finding]:
 
 def local_version(dist: DistFacts) -> list[Finding]:
     """RG307: a local version (`1.0+abc`), which the index refuses."""
-    version = _version(dist.version)
+    version = parse(dist.version)
     if version is None or version.local is None:
         return []
     return [Finding("RG307", f"version {dist.version} has a local segment '+{version.local}', which "
@@ -256,7 +250,7 @@ def matches_project(dist: DistFacts, name: str | None, version: str | None, wher
 
 def matches_tag(dist: DistFacts, tag: str, tag_version: Version) -> list[Finding]:
     """RG306: HEAD carries release tag `tag`, but the file is another version."""
-    if _version(dist.version) == tag_version:
+    if parse(dist.version) == tag_version:
         return []
     return [Finding("RG306", f"version {dist.version} differs from {tag_version}, the version of the "
                     f"release tag {tag} on HEAD", dist.path,
