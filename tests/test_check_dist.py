@@ -365,7 +365,7 @@ def test_built_files_must_match_the_project(tmp_path: Path, cli: Any,
 
     root = project(tmp_path / "p")
     pair(tmp_path / "built", name="demo-pkg", version="1.0.post1")
-    monkeypatch.setattr(dist_guard, "_build", _fake_build(tmp_path / "built"))
+    monkeypatch.setattr(dist_guard, "build", _fake_build(tmp_path / "built"))
     result = cli("check-dist", "--format", "json", cwd=root)
     assert codes(result.out) == ["RG306", "RG306"]
     project(root, name="demo")
@@ -385,7 +385,7 @@ def test_temporary_folder_is_removed_even_on_error(tmp_path: Path, cli: Any,
         (Path(outdir) / "half.whl").write_text("")
         raise BuildError("the build failed: boom", hint="python -m build")
 
-    monkeypatch.setattr(dist_guard, "_build", failing)
+    monkeypatch.setattr(dist_guard, "build", failing)
     root = project(tmp_path / "p")
     assert cli("check-dist", cwd=root).code == 2
     assert list(scratch.iterdir()) == []

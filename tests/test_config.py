@@ -142,7 +142,7 @@ def test_names() -> None:
     assert config.key_of("allow_older") == "allow-older"
     assert config.KEYS == ("tag-format", "repository", "index-url", "bump-policy", "release-files",
                            "ignore-files", "ignore", "version-files", "allow-older", "allow-backend",
-                           "projects", "timeout", "strict")
+                           "projects", "timeout", "strict", "require-tag")
 
 
 # --- the same precedence through `release-guard check-version` ---------------------------

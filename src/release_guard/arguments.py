@@ -125,6 +125,25 @@ def _check_dist_args(check: argparse.ArgumentParser) -> None:
     check.set_defaults(handler=LazyHandler("release_guard.dist_guard", "cmd_check_dist"))
 
 
+def _release_args(release: argparse.ArgumentParser) -> None:
+    _add_common(release)
+    _add_index(release, offline=False)
+    release.add_argument("--dry-run", action="store_true",
+                         help="everything but the upload: say what would be uploaded where")
+    release.add_argument("--no-isolation", action="store_true",
+                         help="build in this environment (python -m build --no-isolation)")
+    release.add_argument("--installer", choices=("pip", "uv"), default=None,
+                         help="the installer of build's isolated environment (uv must be on PATH)")
+    release.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                         help="twine's warnings fail the check (the default)")
+    release.add_argument("--require-tag", action="store_true", default=None,
+                         help="HEAD must carry the release tag of the version (also require-tag = true)")
+    release.add_argument("--wait", type=_seconds_or_zero, default=60.0, metavar="SECONDS",
+                         help="how long to wait for the index to list the upload (default 60; 0: "
+                         "do not look)")
+    release.set_defaults(handler=LazyHandler("release_guard.release", "cmd_release"))
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "version": ("the name and version every check will believe", _version_args),
     "check-version": ("the version is valid, consistent and bumped (pre-commit hook id: "
@@ -136,6 +155,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
     "install-hook": ("install the native git pre-push hook", _install_hook_args),
     "check-dist": ("build the sdist and wheel (or take --dist-dir) and check them as twine check "
                    "--strict and the index would (pre-commit hook id: twine-check)", _check_dist_args),
+    "release": ("check, clean, build, check the files, upload them with twine and see them on the "
+                "index (tox -e release)", _release_args),
 }
 
 
@@ -159,7 +180,7 @@ def subcommand(argv: Sequence[str]) -> str | None:
     return first if first in SUBCOMMANDS else None
 
 
-def _add_index(parser: argparse.ArgumentParser) -> None:
+def _add_index(parser: argparse.ArgumentParser, offline: bool = True) -> None:
     parser.add_argument("--repository", "-r", metavar="NAME", help="a repository name from "
                         ".pypirc, or 'pypi'/'testpypi' (default: the repository config key, else pypi)")
     parser.add_argument("--repository-url", metavar="URL", help="the upload URL (overrides --repository)")
@@ -169,9 +190,10 @@ def _add_index(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag-format", help='how release tags are named (default "v{version}")')
     parser.add_argument("--allow-older", action="store_true", default=None,
                         help="a tag older than the newest release is fine (backports)")
-    parser.add_argument("--allow-offline", action="store_true",
-                        help="an unreachable index is a warning, not exit 2 "
-                        "(also RELEASE_GUARD_ALLOW_OFFLINE=1, for the hook)")
+    if offline:
+        parser.add_argument("--allow-offline", action="store_true",
+                            help="an unreachable index is a warning, not exit 2 "
+                            "(also RELEASE_GUARD_ALLOW_OFFLINE=1, for the hook)")
     parser.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
                         help="how long all reads of the index may take together (default "
                         f"{DEFAULT_TIMEOUT:g}; also the timeout key and RELEASE_GUARD_TIMEOUT)")
@@ -185,3 +207,7 @@ def _positive(text: str) -> float:
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (up to 3600)")
     return value
+
+
+def _seconds_or_zero(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _positive(text)

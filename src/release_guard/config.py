@@ -32,7 +32,7 @@ class Config(Record):
 
     _fields = ("tag_format", "repository", "index_url", "bump_policy", "release_files",
                  "ignore_files", "ignore", "version_files", "allow_older", "allow_backend",
-                 "projects", "timeout", "strict")
+                 "projects", "timeout", "strict", "require_tag")
     __slots__ = _fields
     tag_format: str
     repository: str
@@ -47,15 +47,17 @@ class Config(Record):
     projects: tuple[str, ...]
     timeout: float  # seconds for all index reads of one command together
     strict: bool  # check-dist: twine's warnings fail, as `twine check --strict`
+    require_tag: bool  # release: HEAD must carry the release tag of the version
 
     def __init__(self, tag_format: str = "v{version}", repository: str = "pypi", index_url: str = "",
                  bump_policy: str = "on-change", release_files: tuple[str, ...] = (),
                  ignore_files: tuple[str, ...] = ("tests/**", "docs/**", "*.md"),
                  ignore: tuple[str, ...] = (), version_files: tuple[str, ...] = (),
                  allow_older: bool = False, allow_backend: bool = False, projects: tuple[str, ...] = (),
-                 timeout: float = DEFAULT_TIMEOUT, strict: bool = True) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, strict: bool = True,
+                 require_tag: bool = False) -> None:
         self._set(tag_format, repository, index_url, bump_policy, release_files, ignore_files, ignore,
-                  version_files, allow_older, allow_backend, projects, timeout, strict)
+                  version_files, allow_older, allow_backend, projects, timeout, strict, require_tag)
 
 
 _DEFAULTS = Config()
@@ -210,7 +212,7 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 _FLAG_FIELDS = ("tag_format", "bump_policy", "repository", "index_url", "allow_older", "timeout",
-                "allow_backend")
+                "allow_backend", "require_tag")
 
 
 def backend_allowed(args: object, environ: Mapping[str, str]) -> bool:

@@ -11,6 +11,7 @@ import os
 import stat
 import tarfile
 import zipfile
+from collections.abc import Iterable
 from email.parser import Parser
 from pathlib import Path
 from typing import NamedTuple
@@ -45,6 +46,16 @@ def find(folder: Path) -> list[DistFile]:
         if kind is not None and entry.is_file():
             found.append(DistFile(Path(entry.path), kind, entry.stat().st_size))
     return found
+
+
+def of_path(path: Path) -> DistFile:
+    """One file named by its path (its kind from its name; an unknown kind reads as an sdist)."""
+    return DistFile(path, kind_of(path.name) or SDIST, path.stat().st_size)
+
+
+def find_paths(paths: Iterable[Path]) -> list[DistFile]:
+    """`find` for exactly these files."""
+    return [of_path(p) for p in sorted(paths)]
 
 
 def _bounded(data: bytes, what: str) -> str:

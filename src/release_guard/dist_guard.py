@@ -48,7 +48,7 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     return info, cfg
 
 
-def _tags_at_head(project_dir: str, cfg: config_mod.Config,
+def tags_at_head(project_dir: str, cfg: config_mod.Config,
                   name: str | None) -> tuple[tuple[str, Version], ...]:
     """The release tags on HEAD (tag, version), when the project is in git."""
     try:
@@ -67,7 +67,7 @@ def _tags_at_head(project_dir: str, cfg: config_mod.Config,
 _BUILD_OWN_LINES = ("ERROR Backend subprocess exited", "TIP ")
 
 
-def _build(project_dir: str, outdir: str, isolation: bool, installer: str | None) -> None:
+def build(project_dir: str, outdir: str, isolation: bool, installer: str | None) -> None:
     """`python -m build` into `outdir` (the sdist, then the wheel from the sdist)."""
     command = [sys.executable, "-m", "build", "--outdir", outdir]
     if not isolation:
@@ -87,7 +87,7 @@ def _build(project_dir: str, outdir: str, isolation: bool, installer: str | None
                          "its full output")
 
 
-def _check_installer(installer: str | None, isolation: bool) -> None:
+def check_installer(installer: str | None, isolation: bool) -> None:
     if installer == "uv" and shutil.which("uv") is None:
         raise BuildError("--installer uv: uv is not on PATH",
                          hint="install it (pip install uv), or drop --installer uv to build with pip")
@@ -119,7 +119,7 @@ class _Read(NamedTuple):
     problem: str = ""
 
 
-def _read_all(files: Sequence[dist_files.DistFile], show: Callable[[Path], str]) -> list[_Read]:
+def read_all(files: Sequence[dist_files.DistFile], show: Callable[[Path], str]) -> list[_Read]:
     read = []
     for dist in files:
         try:
@@ -131,7 +131,7 @@ def _read_all(files: Sequence[dist_files.DistFile], show: Callable[[Path], str])
     return read
 
 
-def _check_release(files: Sequence[_Read], strict: bool) -> list[Finding]:
+def check_files(files: Sequence[_Read], strict: bool) -> list[Finding]:
     """twine's check, then every single-file check, then those over the files together."""
     import trove_classifiers
 
@@ -151,7 +151,7 @@ def _check_release(files: Sequence[_Read], strict: bool) -> list[Finding]:
     return findings
 
 
-def _against_release(files: Sequence[_Read], release: Release, built: bool) -> list[Finding]:
+def against_release(files: Sequence[_Read], release: Release, built: bool) -> list[Finding]:
     findings: list[Finding] = []
     for item in files:
         if item.facts is None:
@@ -166,10 +166,10 @@ def _against_release(files: Sequence[_Read], release: Release, built: bool) -> l
 def _file_identity(item: _Read) -> tuple[str, Version | None] | None:
     if item.facts is not None:
         return checks.identity(item.facts)
-    return _name_identity(item.file)
+    return name_identity(item.file)
 
 
-def _name_identity(dist: dist_files.DistFile) -> tuple[str, Version | None] | None:
+def name_identity(dist: dist_files.DistFile) -> tuple[str, Version | None] | None:
     """(name, version) from the file name alone, None when it is not a valid one."""
     from packaging.utils import (
         InvalidSdistFilename,
@@ -216,7 +216,7 @@ def _check_dist_dir(folder: str, release: Release, strict: bool) -> list[Finding
     if not files:
         raise DistError(f"--dist-dir {folder}: no sdist (.tar.gz) or wheel (.whl) in it",
                         hint=f"build them: python -m build --outdir {folder}")
-    read = _read_all(files, lambda p: os.path.join(folder, p.name))
+    read = read_all(files, lambda p: os.path.join(folder, p.name))
     from packaging.utils import canonicalize_name
 
     name = canonicalize_name(release.name)
@@ -226,7 +226,7 @@ def _check_dist_dir(folder: str, release: Release, strict: bool) -> list[Finding
     findings = checks.stale(folder, [o.file.path.name for o in others], release.name, shown_version)
     if not ours:
         return [checks.no_release(folder, release.name, shown_version), *findings]
-    return _check_release(ours, strict) + _against_release(ours, release, built=False) + findings
+    return check_files(ours, strict) + against_release(ours, release, built=False) + findings
 
 
 def _stale_in(folder: Path, shown: str, built: Sequence[_Read], release_name: str) -> list[Finding]:
@@ -234,21 +234,21 @@ def _stale_in(folder: Path, shown: str, built: Sequence[_Read], release_name: st
     if not folder.is_dir():
         return []
     idents = {ident for ident in map(_file_identity, built) if ident}
-    stale = [d.path.name for d in dist_files.find(folder) if _name_identity(d) not in idents]
+    stale = [d.path.name for d in dist_files.find(folder) if name_identity(d) not in idents]
     version = next((str(v) for _, v in idents if v is not None), "(unknown version)")
     return checks.stale(shown, stale, release_name, version)
 
 
 def _check_built(args: argparse.Namespace, release: Release, strict: bool) -> list[Finding]:
     isolation = not args.no_isolation
-    _check_installer(args.installer, isolation)
+    check_installer(args.installer, isolation)
     with tempfile.TemporaryDirectory(prefix="release-guard-dist-") as outdir:
-        _build(args.project, outdir, isolation, args.installer)
+        build(args.project, outdir, isolation, args.installer)
         files = dist_files.find(Path(outdir))
         if not files:
             raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")
-        read = _read_all(files, lambda p: p.name)
-        findings = _check_release(read, strict) + _against_release(read, release, built=True)
+        read = read_all(files, lambda p: p.name)
+        findings = check_files(read, strict) + against_release(read, release, built=True)
     dist_folder = Path(args.project) / "dist"
     return findings + _stale_in(dist_folder, shown_path(args.project, "dist"), read, release.name)
 
@@ -264,7 +264,7 @@ def cmd_check_dist(args: argparse.Namespace) -> int:
     info, cfg = _read(args)
     assert info.name is not None  # read_project refuses a project without a name
     where = shown_path(args.project, info.version_source.path if info.version_source else "pyproject.toml")
-    release = Release(info.name, info.version, where, _tags_at_head(args.project, cfg, info.name))
+    release = Release(info.name, info.version, where, tags_at_head(args.project, cfg, info.name))
     if args.dist_dir:
         findings = _check_dist_dir(args.dist_dir, release, cfg.strict)
         source = f"the files in {args.dist_dir}"

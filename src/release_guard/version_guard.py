@@ -348,3 +348,20 @@ def _bumped(project_dir: str, repo: git.Repo, state: State, info: ProjectInfo, c
         since_head = git.start_changed_files(repo, state.kind).output()  # only in this rare case
         changed = _release_changes(project_dir, repo, info, cfg, since_head)
     return vchecks.bumped_since_release(info.version, at_head, changed, where, line)
+
+
+def release_findings(project_dir: str, info: ProjectInfo, cfg: config_mod.Config) -> list[Finding]:
+    """check-version on the working tree, as `release` runs it: outside git, validity and
+    consistency only."""
+    try:
+        repo, tags = git.open_repo_and_tags(project_dir)
+    except git.NoRepository:
+        return check_version_findings(project_dir, None, None, State("worktree"), work_tree(project_dir),
+                                      info, cfg, None)
+    state = State("worktree")
+    started = _GitFacts.start(repo, tags, state)
+    try:
+        return _repository_findings(repo, started) + check_version_findings(
+            project_dir, None, repo, state, work_tree(project_dir), info, cfg, started)
+    finally:
+        started.wait()

@@ -1,0 +1,386 @@
+"""release: guard, clean, build, check, upload with twine, verify — stopping at the first failure.
+
+Steps (each announced on stderr with its counter and time; findings go to stdout at the end):
+1. project, config and check-version (the index is read meanwhile, in a thread);
+2. the release tags on HEAD match the version (and, with require-tag, one names it);
+3. the version is new on the index — or dist/ holds an interrupted upload to finish;
+4. clean what a build of this project leaves: its files in dist/, build/, its .egg-info;
+5. build the sdist and wheel (python -m build), into dist/;
+6. check-dist on exactly those files;
+7. their file names are new on the index;
+8. upload exactly those files with twine (--dry-run: say what and where, and stop);
+9. the index lists the version (a bounded wait, one line a retry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from release_guard import config as config_mod
+from release_guard import dist_files, dist_guard, monorepo, upload
+from release_guard.checks import release as rchecks
+from release_guard.checks import tags as tchecks
+from release_guard.checks import version as vchecks
+from release_guard.errors import BuildError, ProjectError
+from release_guard.findings import Finding, exit_code
+from release_guard.index import ProjectPage, Repository, sanitize_url
+from release_guard.output import emit
+from release_guard.project import ProjectInfo, read_project
+from release_guard.tree import shown_path, work_tree
+
+STEPS = 9
+VERIFY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # then every 8 s until --wait runs out
+
+
+class Steps:
+    """`release-guard [k/9] title ... 0.42 s` on stderr: one line a step, its time at the end."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.open = False
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        self.number += 1
+        self.say(f"release-guard [{self.number}/{STEPS}] {title} ...", end="")
+        self.open = True
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            took = time.monotonic() - started
+            self.say(f" {took:.2f} s" if self.open else f"  done in {took:.2f} s")
+
+    def skip(self, title: str, why: str) -> None:
+        self.number += 1
+        self.say(f"release-guard [{self.number}/{STEPS}] {title}: skipped ({why})")
+
+    def say(self, text: str, end: str = "\n") -> None:
+        """A line; one that is not a step's time first ends the step's open line."""
+        if self.open and not (end and text.startswith(" ") and text.endswith(" s")):
+            text = "\n" + text
+        self.open = False
+        sys.stderr.write(text + end)
+        sys.stderr.flush()
+
+
+def _blocked(findings: Sequence[Finding], cfg: config_mod.Config) -> bool:
+    return exit_code([f for f in findings if f.code not in cfg.ignore]) != 0
+
+
+def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
+    tree = work_tree(args.project, require=True)
+    where = shown_path(args.project, "pyproject.toml")
+    if monorepo.root_table(tree, where) is not None:
+        raise ProjectError(f"{where} lists projects: release releases one project at a time",
+                           hint="name it: release-guard release --project <path of the project>")
+    info = read_project(tree, allow_backend=True)  # the release builds: the backend runs anyway
+    overrides = config_mod.flag_overrides(args)
+    if args.strict is not None:
+        overrides["strict"] = args.strict
+    return info, config_mod.load(info.config_table, os.environ, overrides, where)
+
+
+def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, list[str]]:
+    from release_guard import index, tag_guard
+
+    repository, from_project = tag_guard._repository(cfg, args)
+    index_url_from_project = bool(cfg.index_url) and not (
+        args.index_url or "RELEASE_GUARD_INDEX_URL" in os.environ)
+    target = index.resolve_repository(repository, args.repository_url, args.config_file, cfg.index_url,
+                                      repository_from_project=from_project,
+                                      index_url_from_project=index_url_from_project)
+    upload.require_upload_allowed(target)
+    return target, upload.twine_target(args.repository, args.repository_url, args.config_file,
+                                       cfg.repository, os.environ)
+
+
+def _read_page(target: Repository, name: str, cfg: config_mod.Config) -> ProjectPage:
+    from release_guard import index
+
+    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
+    with index.Deadline(cfg.timeout) as deadline:
+        return index.fetch_project(target, name, timeouts=timeouts, deadline=deadline)
+
+
+def _listed(page: ProjectPage) -> list[rchecks.Listed]:
+    return [rchecks.Listed(f.filename, f.version, f.sha256, f.yanked) for f in page.files]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _local(paths: Sequence[Path], project_dir: str) -> list[rchecks.Local]:
+    return [rchecks.Local(shown_path(project_dir, f"dist/{p.name}"), p.name, _sha256(p)) for p in paths]
+
+
+def _dist_files_of(dist: Path, name: str, version: Version | None = None) -> list[Path]:
+    """The project's files in dist/ (of `version` only, when given), by their file names."""
+    if not dist.is_dir() or dist.is_symlink():
+        return []
+    found = []
+    for item in dist_files.find(dist):
+        ident = dist_guard.name_identity(item)
+        if ident and ident[0] == name and (version is None or ident[1] == version):
+            found.append(item.path)
+    return sorted(found)
+
+
+# ------------------------------------------------------------------ cleaning
+
+
+def _tracked(project_dir: str, path: Path) -> bool:
+    from release_guard import git
+
+    try:
+        repo = git.open_repo(project_dir)
+    except git.NoRepository:
+        return False
+    listed = git.run(["ls-files", "--", os.fspath(path.resolve())], repo.top, check=False)
+    return bool(listed.stdout.strip())
+
+
+def _egg_infos(project: Path, name: str) -> list[Path]:
+    found = []
+    for folder in (project, project / "src"):
+        if folder.is_dir() and not folder.is_symlink():
+            found += [p for p in folder.glob("*.egg-info")
+                      if canonicalize_name(p.name[: -len(".egg-info")]) == name]
+    return found
+
+
+def _clean(project_dir: str, name: str, steps: Steps) -> list[str]:
+    """Remove this project's files in dist/, build/ and its .egg-info — never what git tracks,
+    never through a symlink. Returns what it removed, as shown paths."""
+    import shutil
+
+    project = Path(project_dir)
+    removed = []
+    for path in [*_dist_files_of(project / "dist", name), project / "build", *_egg_infos(project, name)]:
+        if not path.exists() or path.is_symlink() or _tracked(project_dir, path):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(shown_path(project_dir, os.path.relpath(path, project)))
+    steps.say("  removed: " + (", ".join(removed) if removed else "nothing"))
+    return removed
+
+
+def _build(args: argparse.Namespace, project_dir: str) -> list[Path]:
+    """python -m build into a temporary folder, then both files into dist/ together."""
+    isolation = not args.no_isolation
+    dist_guard.check_installer(args.installer, isolation)
+    dist = Path(project_dir) / "dist"
+    if dist.is_symlink():
+        raise BuildError(f"{shown_path(project_dir, 'dist')} is a symbolic link: release writes no file "
+                         "through one", hint="remove the link, or make dist a plain folder")
+    with tempfile.TemporaryDirectory(prefix="release-guard-build-") as outdir:
+        dist_guard.build(project_dir, outdir, isolation, args.installer)
+        built = dist_files.find(Path(outdir))
+        if not built:
+            raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")
+        dist.mkdir(exist_ok=True)
+        import shutil
+
+        return [Path(shutil.move(os.fspath(item.path), os.fspath(dist / item.path.name))) for item in built]
+
+
+def _check(paths: Sequence[Path], info: ProjectInfo, cfg: config_mod.Config, project_dir: str,
+           tags: tuple[tuple[str, Version], ...]) -> list[Finding]:
+    files = dist_files.find_paths(paths)
+    read = dist_guard.read_all(files, lambda p: shown_path(project_dir, f"dist/{p.name}"))
+    assert info.name is not None
+    where = shown_path(project_dir, info.version_source.path if info.version_source else "pyproject.toml")
+    release = dist_guard.Release(info.name, info.version, where, tags)
+    return dist_guard.check_files(read, cfg.strict) + dist_guard.against_release(read, release, built=True)
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+class _Run:
+    """One release: what the steps learn, and the findings so far."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.steps = Steps()
+        self.findings: list[Finding] = []
+
+    def guard(self) -> tuple[ProjectInfo, config_mod.Config, Repository, list[str], Future[ProjectPage]]:
+        from release_guard import version_guard
+
+        with self.steps.step("project, config and check-version"):
+            info, cfg = _read(self.args)
+            assert info.name is not None
+            target, target_args = _target(self.args, cfg)
+            pool = ThreadPoolExecutor(max_workers=1)
+            page = pool.submit(_read_page, target, info.name, cfg)  # while git works
+            pool.shutdown(wait=False)
+            self.findings += version_guard.release_findings(self.args.project, info, cfg)
+        return info, cfg, target, target_args, page
+
+    def tags(self, info: ProjectInfo, cfg: config_mod.Config) -> tuple[tuple[str, Version], ...]:
+        with self.steps.step("release tags on HEAD"):
+            assert info.name is not None
+            tags = dist_guard.tags_at_head(self.args.project, cfg, info.name)
+            source = info.version_source
+            where = shown_path(self.args.project, source.path if source else "pyproject.toml")
+            for tag, tag_version in tags:
+                if info.version is not None:
+                    self.findings += tchecks.matches_project(tchecks.TagFacts(
+                        tag, tag_version, info.name, info.version, where, source.line if source else None))
+            version = self.version(info, tags)
+            if cfg.require_tag and version is not None:
+                expected = cfg.tag_format.replace("{name}", info.name).replace("{version}", str(version))
+                self.findings += rchecks.tag_required(dict(tags), version, expected, where)
+        return tags
+
+    @staticmethod
+    def version(info: ProjectInfo, tags: Sequence[tuple[str, Version]]) -> Version | None:
+        if info.version is not None:
+            return vchecks.parse(info.version)
+        return max((v for _, v in tags), default=None)  # a VCS version: the tag says it
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    run = _Run(args)
+    info, cfg, target, target_args, page_read = run.guard()
+    assert info.name is not None
+    name = canonicalize_name(info.name)
+    if _blocked(run.findings, cfg):
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    tags = run.tags(info, cfg)
+    if _blocked(run.findings, cfg):
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    shown_index = target.display_url()
+    where = shown_path(args.project, info.version_source.path if info.version_source else "pyproject.toml")
+    version: Version | None = run.version(info, tags)
+    dist = Path(args.project) / "dist"
+    with run.steps.step(f"{info.name} {version or '(version from the build)'} on {shown_index}"):
+        page = page_read.result()
+        verdict = rchecks.Verdict(rchecks.NEW)
+        if version is not None:
+            verdict = _verdict(info.name, version, page, dist, args.project, shown_index, where, cfg)
+            run.findings += verdict.findings
+    if verdict.state == rchecks.ALREADY:
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    if verdict.state == rchecks.PARTIAL:
+        assert version is not None
+        run.steps.say(f"  an interrupted upload of {version}: the index holds part of dist/, with the same "
+                      "sha256; the rest will be uploaded")
+        run.steps.skip("clean", "finishing the interrupted upload with the files in dist/")
+        run.steps.skip("build", "finishing the interrupted upload with the files in dist/")
+        paths = _dist_files_of(dist, name, version)
+        to_upload = [dist / mine.filename for mine in verdict.missing]
+    else:
+        with run.steps.step("clean"):
+            _clean(args.project, name, run.steps)
+        with run.steps.step("build (python -m build)"):
+            paths = _build(args, args.project)
+            run.steps.say("  built: " + ", ".join(p.name for p in paths))
+        to_upload = paths
+    with run.steps.step("check-dist"):
+        run.findings += _check(paths, info, cfg, args.project, tags)
+    if _blocked(run.findings, cfg):
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    built_version = version or _built_version(paths, name)
+    with run.steps.step("file names are new on the index"):
+        if version is None and built_version is not None:  # a VCS version, known only now
+            run.findings += _verdict(info.name, built_version, page, Path("/nonexistent"), args.project,
+                                     shown_index, where, cfg).findings
+        if verdict.state == rchecks.NEW:
+            run.findings += rchecks.files_are_new(_local(paths, args.project), _listed(page), shown_index)
+    if _blocked(run.findings, cfg):
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    assert built_version is not None
+    return _upload_and_verify(run, info.name, built_version, to_upload, target, target_args, page, cfg)
+
+
+def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project_dir: str, index: str,
+             where: str, cfg: config_mod.Config) -> rchecks.Verdict:
+    local: list[rchecks.Local] = []
+    if page.released(version):  # only then do dist/'s files matter: an interrupted upload?
+        local = _local(_dist_files_of(dist, canonicalize_name(name), version), project_dir)
+    return rchecks.version_is_new(name, version, page.versions, _listed(page), local, index, where,
+                                  cfg.allow_older)
+
+
+def _built_version(paths: Sequence[Path], name: str) -> Version | None:
+    versions = [ident[1] for p in paths if (ident := dist_guard.name_identity(dist_files.of_path(p)))
+                and ident[0] == name and ident[1] is not None]
+    return max(versions, default=None)
+
+
+def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[Path], target: Repository,
+                       target_args: list[str], page: ProjectPage, cfg: config_mod.Config) -> int:
+    args = run.args
+    shown = [shown_path(args.project, f"dist/{p.name}") for p in files]
+    where = target.display_url() if target.name is None else f"{target.name} ({target.display_url()})"
+    if args.dry_run:
+        run.steps.skip("upload", "--dry-run")
+        run.steps.skip("verify", "--dry-run")
+        ok = (f"release-guard: dry run: {name} {version} is ready; `release` would upload "
+              f"{', '.join(shown)} to {where}")
+        return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
+    upload_to = sanitize_url(target.upload_url)
+    with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
+        outcome = upload.run([os.fspath(p) for p in files], target_args,
+                             upload.secrets_of(target, os.environ), os.environ, run.steps.say)
+    if outcome.returncode != 0:
+        run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
+                                                   page.versions, upload_to))
+        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+    if args.wait == 0:
+        run.steps.skip("verify", "--wait 0")
+        seen = True
+    else:
+        with run.steps.step(f"{name} {version} is on {target.display_url()}"):
+            seen, waited = _verify(target, name, version, [p.name for p in files], cfg, args.wait, run.steps)
+        if not seen:
+            run.findings.append(rchecks.not_visible(name, version, target.display_url(), waited))
+    ok = f"release-guard: released {name} {version}: {', '.join(p.name for p in files)} on {where}"
+    return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
+
+
+def _verify(target: Repository, name: str, version: Version, filenames: Sequence[str],
+            cfg: config_mod.Config, wait: float, steps: Steps) -> tuple[bool, float]:
+    """Read the project's page until it lists the version and every uploaded file, for at most
+    `wait` seconds; an index that cannot be read meanwhile is one more retry, not a failure."""
+    from release_guard.errors import IndexError_
+
+    started = time.monotonic()
+    delays = iter(VERIFY_DELAYS)
+    while True:
+        try:
+            page = _read_page(target, name, cfg)
+            listed = {f.filename for f in page.files}
+            if page.released(version) and all(f in listed for f in filenames):
+                return True, time.monotonic() - started
+            why = f"{version} is not listed yet"
+        except IndexError_ as exc:
+            why = exc.message
+        left = wait - (time.monotonic() - started)
+        delay = min(next(delays, VERIFY_DELAYS[-1]), left)
+        if delay <= 0:
+            return False, time.monotonic() - started
+        steps.say(f"  {why}; looking again in {delay:.0f} s (up to {left:.0f} s more; --wait)")
+        time.sleep(delay)

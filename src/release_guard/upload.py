@@ -1,0 +1,144 @@
+"""Uploading with twine: the same target twine would choose, every line of its output masked.
+
+twine runs as `python -m twine upload` with the arguments that name the target exactly as
+the user named it (`-r`, `--repository-url`, `--config-file`; `TWINE_*` stay in the
+environment, where twine reads them), non-interactive when there is no terminal. Its
+output is shown line by line with every secret masked, and its refusal is returned for
+checks.release to explain.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from release_guard.errors import RepositoryError
+from release_guard.index import Repository, sanitize_url
+from release_guard.index.targets import _masked, is_loopback
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+PARTIAL_LINE_WAIT = 0.3  # seconds: a prompt without a newline is shown after this
+
+
+class Outcome(NamedTuple):
+    """twine's exit code, and for a failure what it said (status None: no HTTP answer)."""
+
+    returncode: int
+    status: int | None = None
+    reason: str = ""
+
+
+def twine_target(args_repository: str | None, args_repository_url: str | None, config_file: str | None,
+                 cfg_repository: str, environ: Mapping[str, str]) -> list[str]:
+    """twine's target arguments, from the same sources and in the same order as
+    tag_guard's reading of the index: a flag, RELEASE_GUARD_REPOSITORY, TWINE_REPOSITORY(_URL)
+    (left to twine), then the repository key."""
+    chosen: list[str] = []
+    explicit = args_repository or environ.get("RELEASE_GUARD_REPOSITORY")
+    if args_repository_url:
+        chosen = ["--repository-url", args_repository_url]
+    elif explicit:
+        chosen = ["--repository-url", explicit] if "://" in explicit else ["--repository", explicit]
+    elif not (environ.get("TWINE_REPOSITORY") or environ.get("TWINE_REPOSITORY_URL")):
+        chosen = ["--repository-url", cfg_repository] if "://" in cfg_repository else [
+            "--repository", cfg_repository]
+    if config_file:
+        chosen += ["--config-file", config_file]
+    return chosen
+
+
+def require_upload_allowed(target: Repository) -> None:
+    """Credentials go only where the user sent them: a target that the project's own
+    pyproject.toml names gets no upload at all, and plain http only on loopback."""
+    if target.credentials_note and "repository URL" in target.credentials_note:
+        shown = sanitize_url(target.upload_url)
+        raise RepositoryError(
+            f"the upload URL {shown} comes from pyproject.toml: release-guard uploads only to a target "
+            "you choose", hint=f"choose it yourself: --repository-url {shown} (or RELEASE_GUARD_REPOSITORY, "
+            "TWINE_REPOSITORY_URL, or a .pypirc section named in repository)")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target.upload_url)
+    if parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
+        raise RepositoryError(
+            f"the upload URL {sanitize_url(target.upload_url)} is plain http: twine would send the "
+            "credentials in clear text", hint="use the index's https:// upload URL")
+
+
+def secrets_of(target: Repository, environ: Mapping[str, str]) -> list[str]:
+    """Every secret twine may know: masked wherever it would appear in twine's output."""
+    found = [target.password, environ.get("TWINE_PASSWORD")]
+    for url in (environ.get("TWINE_REPOSITORY_URL"),):
+        if url and "@" in url.partition("://")[2]:
+            found.append(url.partition("://")[2].rpartition("@")[0])
+    return sorted({s for s in found if s and len(s) >= 3}, key=len, reverse=True)
+
+
+def mask(line: str, secrets: Iterable[str]) -> str:
+    """A line of twine's output, safe to show: no colour codes, no userinfo, no secret, no token."""
+    line = _ANSI.sub("", line).rstrip()
+    for secret in secrets:
+        line = line.replace(secret, "********")
+    return _masked(_USERINFO.sub("", line))
+
+
+def _command(files: Sequence[str], target_args: Sequence[str], interactive: bool) -> list[str]:
+    command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar", *target_args]
+    if not interactive:
+        command.append("--non-interactive")
+    return [*command, "--", *files]
+
+
+def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str],
+        environ: Mapping[str, str], say: Callable[[str], None]) -> Outcome:
+    """`twine upload` of exactly `files`; its output, masked, goes to `say` as it comes."""
+    interactive = sys.stdin.isatty()
+    env = {**environ, "COLUMNS": "1000", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.Popen(_command(files, target_args, interactive), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=None if interactive else subprocess.DEVNULL,
+                            env=env)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in _lines(proc.stdout.fileno()):
+            shown = mask(line, secrets)
+            lines.append(shown)
+            if shown.strip():
+                say(f"  twine: {shown.strip()}")
+    finally:
+        proc.stdout.close()
+        returncode = proc.wait()
+    if returncode == 0:
+        return Outcome(0)
+    from release_guard.checks.release import parse_twine_error
+
+    status, reason = parse_twine_error(lines)
+    return Outcome(returncode, status, reason)
+
+
+def _lines(fd: int) -> Iterable[str]:
+    """Lines from `fd` as they come; a partial line (a prompt) once it has waited a moment."""
+    pending = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], PARTIAL_LINE_WAIT)
+        if not ready:
+            if pending:
+                yield pending.decode("utf-8", "replace")
+                pending = b""
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            yield raw.decode("utf-8", "replace")
+    if pending:
+        yield pending.decode("utf-8", "replace")
