@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -35,10 +36,13 @@ from release_guard.checks import tags as tchecks
 from release_guard.checks import version as vchecks
 from release_guard.errors import BuildError, ProjectError
 from release_guard.findings import Finding, exit_code
-from release_guard.index import ProjectPage, Repository, sanitize_url
+from release_guard.index.targets import Repository, sanitize_url
 from release_guard.output import emit
 from release_guard.project import ProjectInfo, read_project
 from release_guard.tree import shown_path, work_tree
+
+if TYPE_CHECKING:
+    from release_guard.index import ProjectPage  # HTTP code: imported by the thread that reads
 
 STEPS = 9
 VERIFY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # then every 8 s until --wait runs out
@@ -94,7 +98,8 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
 
 
 def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, list[str]]:
-    from release_guard import index, tag_guard
+    from release_guard import tag_guard
+    from release_guard.index import targets as index
 
     repository, from_project = tag_guard._repository(cfg, args)
     index_url_from_project = bool(cfg.index_url) and not (
@@ -185,6 +190,15 @@ def _clean(project_dir: str, name: str, steps: Steps) -> list[str]:
     return removed
 
 
+def _import_checks() -> None:
+    """What check-dist imports (twine's check and its renderers: 0.15 s), while the build runs."""
+    import contextlib
+
+    with contextlib.suppress(Exception):  # step 6 imports them again and reports what fails
+        import trove_classifiers  # noqa: F401
+        from twine.commands import check  # noqa: F401
+
+
 def _build(args: argparse.Namespace, project_dir: str) -> list[Path]:
     """python -m build into a temporary folder, then both files into dist/ together."""
     isolation = not args.no_isolation
@@ -193,8 +207,13 @@ def _build(args: argparse.Namespace, project_dir: str) -> list[Path]:
     if dist.is_symlink():
         raise BuildError(f"{shown_path(project_dir, 'dist')} is a symbolic link: release writes no file "
                          "through one", hint="remove the link, or make dist a plain folder")
+    import threading
+
+    warm = threading.Thread(target=_import_checks, daemon=True)  # step 6's imports, on the idle core
+    warm.start()
     with tempfile.TemporaryDirectory(prefix="release-guard-build-") as outdir:
         dist_guard.build(project_dir, outdir, isolation, args.installer)
+        warm.join()
         built = dist_files.find(Path(outdir))
         if not built:
             raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")

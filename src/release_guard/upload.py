@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from release_guard.errors import RepositoryError
-from release_guard.index import Repository, sanitize_url
-from release_guard.index.targets import _masked, is_loopback
+from release_guard.index.targets import Repository, _masked, is_loopback, sanitize_url
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
