@@ -399,6 +399,8 @@ SETUPTOOLS = ('[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "s
 HATCHLING = ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
              '[tool.hatch.build.targets.wheel]\npackages = ["src/demo_pkg"]\n')
 FLIT = '[build-system]\nrequires = ["flit_core>=3.9"]\nbuild-backend = "flit_core.buildapi"\n'
+POETRY = ('[build-system]\nrequires = ["poetry-core>=2"]\nbuild-backend = "poetry.core.masonry.api"\n'
+          '[tool.poetry]\npackages = [{ include = "demo_pkg", from = "src" }]\n')
 
 
 def sample(root: Path, backend: str, project_table: str = "") -> Path:
@@ -416,8 +418,8 @@ def sample(root: Path, backend: str, project_table: str = "") -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", [SETUPTOOLS, HATCHLING, FLIT],
-                         ids=["setuptools", "hatchling", "flit-core"])
+@pytest.mark.parametrize("backend", [SETUPTOOLS, HATCHLING, FLIT, POETRY],
+                         ids=["setuptools", "hatchling", "flit-core", "poetry-core"])
 def test_clean_build_passes(tmp_path: Path, cli: Any, backend: str) -> None:
     root = sample(tmp_path / "demo", backend)
     result = cli("check-dist", "--no-isolation", cwd=root)
