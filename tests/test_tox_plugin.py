@@ -28,7 +28,16 @@ from release_guard.tox_plugin import (
     requirement,
     running_requirement,
 )
-from tox_projects import CHECKOUT, env_python_bin, isolated_environ, offline_pip, output, run_tox, tox_environ
+from tox_projects import (
+    CHECKOUT,
+    env_python_bin,
+    isolated_environ,
+    offline_pip,
+    output,
+    require_local_release_guard,
+    run_tox,
+    tox_environ,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -359,9 +368,7 @@ def test_tox_run_all_skips_the_release(project: Path) -> None:
 @pytest.fixture(scope="module")
 def release_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`tox run -e release --notest` in a project with the plugin's environment, once per module."""
-    if CHECKOUT.as_uri() not in running_requirement():
-        pytest.skip(f"release-guard under test is not installed from {CHECKOUT} ({running_requirement()}): "
-                    "its release environment would install it from an index")
+    require_local_release_guard()
     base = tmp_path_factory.mktemp("tox-release-env")
     project = base / "project"
     project.mkdir()

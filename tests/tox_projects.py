@@ -41,6 +41,16 @@ def offline_pip() -> dict[str, str]:
     }
 
 
+def require_local_release_guard() -> None:
+    """The plugin's environment installs the release-guard under test from where it was
+    installed: this checkout (`pip install -e .`), or else an index, which tests never reach."""
+    from release_guard.tox_plugin import running_requirement
+
+    if CHECKOUT.as_uri() not in running_requirement():
+        pytest.skip(f"release-guard under test is not installed from {CHECKOUT} ({running_requirement()}): "
+                    "its release environment would install it from an index")
+
+
 def tox_environ(**extra: str) -> dict[str, str]:
     """The test's environment (already cleaned by conftest) without tox's own variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_TOX_VARIABLES)}
