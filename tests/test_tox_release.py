@@ -41,6 +41,8 @@ requires-python = ">=3.10"
 [tool.setuptools.packages.find]
 where = ["src"]
 """
+# The pipeline's build step, as `release-guard [5/9] build (python -m build) ...`.
+BUILD_STEP = re.compile(r"^release-guard \[\d+/\d+\] build\b", re.MULTILINE)
 RELEASED_FILE = re.compile(r"tox[-_.]release[-_.]demo-1\.0\.0(?:\.tar\.gz|-py3-none-any\.whl)")
 
 
@@ -81,14 +83,16 @@ def test_zero_config_release_uploads_once_and_refuses_the_second_time(repo: GitR
     assert first.returncode == 0, output(first)
     assert f"release: commands[0]> release-guard release --repository-url {pypiserver_empty.upload_url}" \
         in first.stdout
+    assert BUILD_STEP.search(output(first))
     assert RELEASED_FILE.search(simple_page(pypiserver_empty, "tox-release-demo"))
 
     dist = snapshot(project / "dist")
+    assert dist  # the release builds into dist/
     second = run_tox(project, *args, env=env)
     assert second.returncode != 0, output(second)
-    assert "already on the index" in output(second)
-    assert snapshot(project / "dist") == dist  # nothing was built
-    assert not [line for line in output(second).splitlines() if line.strip().lower().startswith("building")]
+    assert re.search(r"RG401 tox-release-demo 1\.0\.0 is already on ", output(second)), output(second)
+    assert not BUILD_STEP.search(output(second)), output(second)
+    assert snapshot(project / "dist") == dist  # nothing was cleaned or built
 
 
 @pytest.mark.slow
