@@ -4,13 +4,16 @@ Loaded from tests/conftest.py with `pytest_plugins = ["index_servers"]`.
 
 * `pypiserver_index` / `pypiserver_private` — pypiserver 2.x serving PEP 503 HTML
   (the private one requires credentials to list and download as well).
+* `pypiserver_fresh` / `new_pypiserver` — a pypiserver of the test's own, empty at the
+  start: a test that uploads sees no other test's uploads, under `pytest -n` as well.
 * `devpi_index` — devpi-server serving PEP 691 JSON from an index `guard/dev` with no
   bases, started offline, so nothing is ever mirrored from outside.
 * `pypiserver_fallback` — pypiserver *without* --disable-fallback: a project it does not
   hold is redirected (303) to its fallback index, here a closed port on another host name.
 * `fault_server` — a real threaded HTTP server whose answer depends on the project
   name in the path (see `FaultHandler.ROUTES`), or, for `/<mode>/simple/...`, on the
-  mode (see `FaultHandler.MODES`); it records every request's headers.
+  mode (see `FaultHandler.MODES`); it records every request's headers. An upload to
+  `/refuse/<key>/` is refused as the public index refuses it (`UPLOAD_REFUSALS`).
 
 Every server binds 127.0.0.1 on a free port and is stopped by its own fixture, by the
 PID it started. All indexes hold `demo-pkg` 1.0 and 1.1, built and uploaded with twine.
@@ -63,6 +66,7 @@ class LocalIndex:
     simple_url: str
     username: str = USERNAME
     password: str = field(default=PASSWORD, repr=False)
+    packages: Path | None = None  # a pypiserver's folder: every file uploaded to it
 
 
 def free_port() -> int:
@@ -261,6 +265,33 @@ def pypiserver_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local
         stop(proc)
 
 
+@pytest.fixture
+def new_pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], LocalIndex]]:
+    """Start pypiservers of this test's own, one a call, each serving an empty folder of its
+    own (uploads need auth, reads do not); all are stopped when the test ends."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def new() -> LocalIndex:
+        base = tmp_path_factory.mktemp("pypiserver-fresh")
+        packages = base / "packages"
+        packages.mkdir()
+        proc, url = _start_pypiserver(base, packages, "update")
+        started.append(proc)
+        return LocalIndex("pypiserver-fresh", url, url, url + "simple/", packages=packages)
+
+    try:
+        yield new
+    finally:
+        for proc in started:
+            stop(proc)
+
+
+@pytest.fixture
+def pypiserver_fresh(new_pypiserver: Callable[[], LocalIndex]) -> LocalIndex:
+    """An empty pypiserver of this test's own (starts in ~0.3 s)."""
+    return new_pypiserver()
+
+
 # --------------------------------------------------------------------------- devpi
 
 
@@ -353,6 +384,24 @@ YANKED_HTML = f"""<!DOCTYPE html>
 """
 
 
+# What the public index answers an upload it refuses: the status, and the message as the
+# reason phrase (twine prints it on the line after its HTTPError line). The texts are
+# those of shared/FACTS.md; a local server does not produce them.
+UPLOAD_REFUSALS: dict[str, tuple[int, str]] = {
+    "exists": (400, "File already exists ('demo_rel-1.0.tar.gz', with blake2_256 hash 'ab12')."),
+    "previously-used": (400, "This filename was previously used by a file that has since been deleted. "
+                        "Use a different version."),
+    "one-sdist": (400, "Only one sdist may be uploaded per release."),
+    "too-old": (400, "Uploading new files to releases older than 14 days is not allowed."),
+    "start-filename": (400, "Start filename for 'Demo.Rel' with 'demo_rel'."),
+    "invalid-auth": (403, "Invalid or non-existent authentication information."),
+    "project-scope": (403, "Invalid API Token: project-scoped token is not valid for project: 'demo-rel'"),
+    "not-allowed": (403, "The user 'guard' isn't allowed to upload to project 'demo-rel'."),
+    "no-passwords": (403, "Username/Password authentication is no longer supported."),
+    "name-conflict": (409, "Conflict"),
+}
+
+
 @dataclass(frozen=True)
 class Recorded:
     path: str
@@ -415,6 +464,19 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.ROUTES[project](self)
         else:
             self.not_found(project)
+
+    def do_POST(self) -> None:
+        """An upload to `/refuse/<key>/`: read in full, then refused with UPLOAD_REFUSALS[key]."""
+        self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}))
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        key = self.path.removeprefix("/refuse/").strip("/")
+        status, reason = UPLOAD_REFUSALS.get(key, (404, "Not Found"))
+        self.send_response(status, reason)
+        self.send_header("Content-Type", "text/plain")
+        body = f"{status} {reason}".encode()
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def not_found(self, project: str | None = None) -> None:
         self.send_body(404, "text/plain", b"not found")

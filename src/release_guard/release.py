@@ -354,13 +354,14 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
     args = run.args
     shown = [shown_path(args.project, f"dist/{p.name}") for p in files]
     where = target.display_url() if target.name is None else f"{target.name} ({target.display_url()})"
+    upload_to = sanitize_url(target.upload_url)
     if args.dry_run:
         run.steps.skip("upload", "--dry-run")
         run.steps.skip("verify", "--dry-run")
+        to = upload_to if target.name is None else f"{target.name} ({upload_to})"
         ok = (f"release-guard: dry run: {name} {version} is ready; `release` would upload "
-              f"{', '.join(shown)} to {where}")
+              f"{', '.join(shown)} to {to}")
         return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
-    upload_to = sanitize_url(target.upload_url)
     with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
         outcome = upload.run([os.fspath(p) for p in files], target_args,
                              upload.secrets_of(target, os.environ), os.environ, run.steps.say)
