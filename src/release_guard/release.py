@@ -15,10 +15,8 @@ Steps (each announced on stderr with its counter and time; findings go to stdout
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,11 +28,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release_guard import config as config_mod
-from release_guard import dist_files, dist_guard, monorepo, upload
+from release_guard import dist_files, dist_guard, monorepo, release_build, upload
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
 from release_guard.checks import version as vchecks
-from release_guard.errors import BuildError, ProjectError
+from release_guard.errors import ProjectError
 from release_guard.findings import Finding, exit_code
 from release_guard.index.targets import Repository, sanitize_url
 from release_guard.output import emit
@@ -124,115 +122,6 @@ def _listed(page: ProjectPage) -> list[rchecks.Listed]:
     return [rchecks.Listed(f.filename, f.version, f.sha256, f.yanked) for f in page.files]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _local(paths: Sequence[Path], project_dir: str) -> list[rchecks.Local]:
-    return [rchecks.Local(shown_path(project_dir, f"dist/{p.name}"), p.name, _sha256(p)) for p in paths]
-
-
-def _dist_files_of(dist: Path, name: str, version: Version | None = None) -> list[Path]:
-    """The project's files in dist/ (of `version` only, when given), by their file names."""
-    if not dist.is_dir() or dist.is_symlink():
-        return []
-    found = []
-    for item in dist_files.find(dist):
-        ident = dist_guard.name_identity(item)
-        if ident and ident[0] == name and (version is None or ident[1] == version):
-            found.append(item.path)
-    return sorted(found)
-
-
-# ------------------------------------------------------------------ cleaning
-
-
-def _tracked(project_dir: str, path: Path) -> bool:
-    from release_guard import git
-
-    try:
-        repo = git.open_repo(project_dir)
-    except git.NoRepository:
-        return False
-    listed = git.run(["ls-files", "--", os.fspath(path.resolve())], repo.top, check=False)
-    return bool(listed.stdout.strip())
-
-
-def _egg_infos(project: Path, name: str) -> list[Path]:
-    found = []
-    for folder in (project, project / "src"):
-        if folder.is_dir() and not folder.is_symlink():
-            found += [p for p in folder.glob("*.egg-info")
-                      if canonicalize_name(p.name[: -len(".egg-info")]) == name]
-    return found
-
-
-def _clean(project_dir: str, name: str, steps: Steps) -> list[str]:
-    """Remove this project's files in dist/, build/ and its .egg-info — never what git tracks,
-    never through a symlink. Returns what it removed, as shown paths."""
-    import shutil
-
-    project = Path(project_dir)
-    removed = []
-    for path in [*_dist_files_of(project / "dist", name), project / "build", *_egg_infos(project, name)]:
-        if not path.exists() or path.is_symlink() or _tracked(project_dir, path):
-            continue
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-        removed.append(shown_path(project_dir, os.path.relpath(path, project)))
-    steps.say("  removed: " + (", ".join(removed) if removed else "nothing"))
-    return removed
-
-
-def _import_checks() -> None:
-    """What check-dist imports (twine's check and its renderers: 0.15 s), while the build runs."""
-    import contextlib
-
-    with contextlib.suppress(Exception):  # step 6 imports them again and reports what fails
-        import trove_classifiers  # noqa: F401
-        from twine.commands import check  # noqa: F401
-
-
-def _build(args: argparse.Namespace, project_dir: str) -> list[Path]:
-    """python -m build into a temporary folder, then both files into dist/ together."""
-    isolation = not args.no_isolation
-    dist_guard.check_installer(args.installer, isolation)
-    dist = Path(project_dir) / "dist"
-    if dist.is_symlink():
-        raise BuildError(f"{shown_path(project_dir, 'dist')} is a symbolic link: release writes no file "
-                         "through one", hint="remove the link, or make dist a plain folder")
-    import threading
-
-    warm = threading.Thread(target=_import_checks, daemon=True)  # step 6's imports, on the idle core
-    warm.start()
-    with tempfile.TemporaryDirectory(prefix="release-guard-build-") as outdir:
-        dist_guard.build(project_dir, outdir, isolation, args.installer)
-        warm.join()
-        built = dist_files.find(Path(outdir))
-        if not built:
-            raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")
-        dist.mkdir(exist_ok=True)
-        import shutil
-
-        return [Path(shutil.move(os.fspath(item.path), os.fspath(dist / item.path.name))) for item in built]
-
-
-def _check(paths: Sequence[Path], info: ProjectInfo, cfg: config_mod.Config, project_dir: str,
-           tags: tuple[tuple[str, Version], ...]) -> list[Finding]:
-    files = dist_files.find_paths(paths)
-    read = dist_guard.read_all(files, lambda p: shown_path(project_dir, f"dist/{p.name}"))
-    assert info.name is not None
-    where = shown_path(project_dir, info.version_source.path if info.version_source else "pyproject.toml")
-    release = dist_guard.Release(info.name, info.version, where, tags)
-    return dist_guard.check_files(read, cfg.strict) + dist_guard.against_release(read, release, built=True)
-
-
 # ------------------------------------------------------------------ the pipeline
 
 
@@ -308,17 +197,17 @@ def cmd_release(args: argparse.Namespace) -> int:
                       "sha256; the rest will be uploaded")
         run.steps.skip("clean", "finishing the interrupted upload with the files in dist/")
         run.steps.skip("build", "finishing the interrupted upload with the files in dist/")
-        paths = _dist_files_of(dist, name, version)
+        paths = release_build.dist_files_of(dist, name, version)
         to_upload = [dist / mine.filename for mine in verdict.missing]
     else:
         with run.steps.step("clean"):
-            _clean(args.project, name, run.steps)
+            release_build.clean(args.project, name, run.steps.say)
         with run.steps.step("build (python -m build)"):
-            paths = _build(args, args.project)
+            paths = release_build.build(args, args.project)
             run.steps.say("  built: " + ", ".join(p.name for p in paths))
         to_upload = paths
     with run.steps.step("check-dist"):
-        run.findings += _check(paths, info, cfg, args.project, tags)
+        run.findings += release_build.check(paths, info, cfg, args.project, tags)
     if _blocked(run.findings, cfg):
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     built_version = version or _built_version(paths, name)
@@ -327,7 +216,8 @@ def cmd_release(args: argparse.Namespace) -> int:
             run.findings += _verdict(info.name, built_version, page, Path("/nonexistent"), args.project,
                                      shown_index, where, cfg).findings
         if verdict.state == rchecks.NEW:
-            run.findings += rchecks.files_are_new(_local(paths, args.project), _listed(page), shown_index)
+            built = release_build.local(paths, args.project)
+            run.findings += rchecks.files_are_new(built, _listed(page), shown_index)
     if _blocked(run.findings, cfg):
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     assert built_version is not None
@@ -338,7 +228,8 @@ def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project
              where: str, cfg: config_mod.Config) -> rchecks.Verdict:
     local: list[rchecks.Local] = []
     if page.released(version):  # only then do dist/'s files matter: an interrupted upload?
-        local = _local(_dist_files_of(dist, canonicalize_name(name), version), project_dir)
+        ours = release_build.dist_files_of(dist, canonicalize_name(name), version)
+        local = release_build.local(ours, project_dir)
     return rchecks.version_is_new(name, version, page.versions, _listed(page), local, index, where,
                                   cfg.allow_older)
 
