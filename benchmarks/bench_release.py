@@ -30,7 +30,18 @@ import shutil
 import sys
 from pathlib import Path
 
-from _timing import Command, bench_env, fail, git, scratch_dir, summary, time_round_robin, venv_tool
+from _timing import (
+    Command,
+    OtherLoad,
+    bench_env,
+    fail,
+    git,
+    print_other_load,
+    scratch_dir,
+    summary,
+    time_round_robin,
+    venv_tool,
+)
 from bench_check_tag import PypiServer
 
 BUDGET_RATIO = 1.0
@@ -87,8 +98,9 @@ def main() -> int:
         fail(f"no setuptools wheel in {wheelhouse}: run the README's test command first")
     with scratch_dir("bench-release-", args.keep, lambda p: f"kept {p}") as root:
         (root / "home").mkdir()
-        env = bench_env(root / "home", drop_prefixes=("TWINE_", "PIP_"), drop_proxies=True)
-        env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)})
+        env = bench_env(root / "home", drop_prefixes=("TWINE_", "PIP_", "UV_"), drop_proxies=True)
+        env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse),
+                    "UV_OFFLINE": "1", "UV_FIND_LINKS": str(wheelhouse)})
         project = _sample(root, env)
         (root / "packages").mkdir()
         server = PypiServer(root / "packages", root / "pypiserver.log", env)
@@ -96,12 +108,13 @@ def main() -> int:
             _start_empty(server)
             commands = _pair("", " (isolated, pip)", [], project, server.url)
             commands += _pair("-noiso", " (--no-isolation)", ["--no-isolation"], project, server.url)
-            if shutil.which("uv"):
+            if shutil.which("uv") or Path(sys.executable).with_name("uv").exists():
                 commands += _pair("-uv", " (isolated, uv)", ["--installer", "uv"], project, server.url)
-            time_round_robin(commands, env, args.runs, args.warmup)
+            with OtherLoad() as other_load:
+                time_round_robin(commands, env, args.runs, args.warmup)
         finally:
             server.stop()
-    return _report(commands, args.json)
+    return _report(commands, args.json, other_load)
 
 
 def _start_empty(server: PypiServer) -> None:
@@ -126,9 +139,12 @@ def _start_empty(server: PypiServer) -> None:
     fail(f"pypiserver did not start; its log:\n{server.log.read_text(errors='replace')[-2000:]}")
 
 
-def _report(commands: list[Command], as_json: bool) -> int:
-    results = {c.key: {"label": c.label, **summary(c.samples), "failures": c.failures, "runs": len(c.samples)}
-               for c in commands}
+def _report(commands: list[Command], as_json: bool, other_load: OtherLoad) -> int:
+    import statistics
+
+    results = {c.key: {"label": c.label, **summary(c.samples),
+                       "cpu_median_ms": statistics.median(c.cpu) * 1000,
+                       "failures": c.failures, "runs": len(c.samples)} for c in commands}
     ratios = {}
     for suffix in ("", "-noiso", "-uv"):
         if f"release{suffix}" in results:
@@ -138,17 +154,18 @@ def _report(commands: list[Command], as_json: bool) -> int:
     verdict = {"ratio": isolated, "budget": BUDGET_RATIO, "holds": isolated <= BUDGET_RATIO,
                "ratios": ratios, "uv": "uv" in ratios}
     if as_json:
-        print(json.dumps({"results": results, "verdict": verdict}, indent=2))
+        print(json.dumps({"results": results, "verdict": verdict, "other_load": other_load.share}, indent=2))
         return 0
-    print(f"{'command':66} {'median':>8} {'p10':>8} {'p90':>8}  exit!=0")
+    print(f"{'command':66} {'median':>8} {'p10':>8} {'p90':>8} {'cpu':>8}  exit!=0")
     for row in results.values():
         print(f"{row['label']:66} {row['median_ms']:7.0f}ms {row['p10_ms']:7.0f}ms {row['p90_ms']:7.0f}ms"
-              f"  {row['failures']}/{row['runs']}")
+              f" {row['cpu_median_ms']:7.0f}ms  {row['failures']}/{row['runs']}")
     for name, ratio in ratios.items():
         print(f"release --dry-run / build + twine check --strict ({name}): {ratio:.2f}x")
     if not verdict["uv"]:
         print("uv is not on PATH: no figure with --installer uv")
     print(f"budget (isolated) <= {BUDGET_RATIO}x: {'holds' if verdict['holds'] else 'MISSED'}")
+    print_other_load(other_load)
     return 0
 
 

@@ -29,7 +29,7 @@ GIT_IDENTITY = {
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No outside git config, no pre-commit or CI variables, a known git identity."""
     for name in list(os.environ):
-        if name.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "TWINE_", "PIP_")) or name in (
+        if name.startswith(("PRE_COMMIT", "RELEASE_GUARD_", "GIT_", "TWINE_", "PIP_", "UV_")) or name in (
             "GITHUB_ACTIONS", "NO_COLOR", "CI",
         ):
             monkeypatch.delenv(name, raising=False)

@@ -468,3 +468,19 @@ def test_isolated_build_from_the_wheelhouse(tmp_path: Path, cli: Any,
     root = sample(tmp_path / "demo", SETUPTOOLS)
     result = cli("check-dist", cwd=root)
     assert result.code == 0, result.out + result.err
+
+
+@pytest.mark.slow
+def test_installer_uv_from_the_wheelhouse(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--installer uv: build's isolated environment made by uv, with uv's index switched off."""
+    wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
+    if not any(wheelhouse.glob("setuptools-*.whl")):
+        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not on PATH (the test extras install it into the venv: activate it)")
+    monkeypatch.setenv("UV_OFFLINE", "1")  # uv has no UV_NO_INDEX; offline, find-links still serve
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    root = sample(tmp_path / "demo", SETUPTOOLS)
+    result = cli("check-dist", "--installer", "uv", cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert result.out.startswith("release-guard: demo-pkg 1.0: the built sdist and wheel pass")

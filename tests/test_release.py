@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -614,3 +615,24 @@ def test_an_isolated_build_from_the_wheelhouse(
     assert result.out == ok_line("1.0", f"{WHEEL}, {SDIST}", pypiserver_fresh.simple_url)
     assert listed(pypiserver_fresh) == [WHEEL, SDIST]
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_a_build_with_uv_as_installer(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--installer uv, offline from the wheelhouse: the dry run builds and checks, and uploads nothing."""
+    wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
+    if not any(wheelhouse.glob("setuptools-*.whl")):
+        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not on PATH (the test extras install it into the venv: activate it)")
+    monkeypatch.setenv("UV_OFFLINE", "1")  # uv has no UV_NO_INDEX; offline, find-links still serve
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    root = write_project(repo, backend=SETUPTOOLS)
+    result = cli("release", "--dry-run", "--installer", "uv", "--repository-url", pypiserver_fresh.upload_url,
+                 cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert "[5/9] build (python -m build)" in result.err
+    assert sorted(p.name for p in (root / "dist").iterdir()) == sorted([SDIST, WHEEL])
+    assert listed(pypiserver_fresh) == []
