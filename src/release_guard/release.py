@@ -96,18 +96,8 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
 
 
 def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, list[str]]:
-    from release_guard import tag_guard
-    from release_guard.index import targets as index
-
-    repository, from_project = tag_guard._repository(cfg, args)
-    index_url_from_project = bool(cfg.index_url) and not (
-        args.index_url or "RELEASE_GUARD_INDEX_URL" in os.environ)
-    target = index.resolve_repository(repository, args.repository_url, args.config_file, cfg.index_url,
-                                      repository_from_project=from_project,
-                                      index_url_from_project=index_url_from_project)
-    upload.require_upload_allowed(target)
-    return target, upload.twine_target(args.repository, args.repository_url, args.config_file,
-                                       cfg.repository, os.environ)
+    return upload.upload_target(args, cfg), upload.twine_target(args.repository, args.repository_url,
+                                                                args.config_file, cfg.repository, os.environ)
 
 
 def _read_page(target: Repository, name: str, cfg: config_mod.Config) -> ProjectPage:
