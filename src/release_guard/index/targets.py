@@ -197,13 +197,17 @@ def derive_index_url(upload_url: str) -> str:
 @dataclass(frozen=True)
 class _Target:
     """`chosen_by`: "user" (a flag, the environment, a .pypirc section with its own URL),
-    "project" (a URL from pyproject.toml) or "twine" (twine's default URLs)."""
+    "project" (a URL from pyproject.toml) or "twine" (twine's default URLs).
+    `username_from`/`password_from` name where the target's own credentials were read
+    (".pypirc [pypi]", "--repository-url"), never what they are."""
 
     name: str | None
     upload_url: str
     username: str | None = field(repr=False)
     password: str | None = field(repr=False)
     chosen_by: str = "user"
+    username_from: str = ""
+    password_from: str = ""
 
 
 def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -> _Target:
@@ -234,19 +238,24 @@ def _target_from_config(name: str, config_file: str | os.PathLike[str] | None) -
             hint="use an http:// or https:// URL with a host",
         )
     upload_url, url_user, url_password = _split_userinfo(url)
-    username = options.get("username", parser.get("server-login", "username", fallback=None))
-    password = options.get("password", parser.get("server-login", "password", fallback=None))
-    return _Target(name, upload_url, username or url_user, password or url_password, chosen_by)
+    where = ".pypirc" if config_file is None else shown
+    found = {}
+    for key, from_url in (("username", url_user), ("password", url_password)):
+        value = options.get(key, parser.get("server-login", key, fallback=None))
+        origin = f"{where} [{name}]" if key in options else f"{where} [server-login]"
+        found[key] = (value, origin) if value else (from_url, f"the repository URL of {where} [{name}]")
+    (username, username_from), (password, password_from) = found["username"], found["password"]
+    return _Target(name, upload_url, username, password, chosen_by, username_from, password_from)
 
 
-def _target_from_url(url: str, chosen_by: str) -> _Target:
+def _target_from_url(url: str, chosen_by: str, given_as: str = "the repository URL") -> _Target:
     if not _valid_http_url(url):
         raise RepositoryError(
             f"invalid repository URL: {_masked(_one_line(url))}",
             hint="use an http:// or https:// URL with a host (--repository-url)",
         )
     upload_url, username, password = _split_userinfo(url)
-    return _Target(None, upload_url, username, password, chosen_by)
+    return _Target(None, upload_url, username, password, chosen_by, given_as, given_as)
 
 
 def _choose_target(
@@ -263,17 +272,18 @@ def _choose_target(
     """
     name = repository or None
     url = repository_url or None
-    chosen_by = "user"
+    chosen_by, given_as = "user", "--repository-url"
     if url is None and name is not None and "://" in name:
         url, name = name, None
         chosen_by = "project" if repository_from_project else "user"
+        given_as = "the repository URL"
     if url is None and env.get("TWINE_REPOSITORY_URL"):
-        url, chosen_by = env["TWINE_REPOSITORY_URL"], "user"
+        url, chosen_by, given_as = env["TWINE_REPOSITORY_URL"], "user", "TWINE_REPOSITORY_URL"
     name = name or env.get("TWINE_REPOSITORY") or "pypi"
     if url is None and "://" in name:
-        url = name
+        url, given_as = name, "TWINE_REPOSITORY"
     if url is not None:
-        return _target_from_url(url, chosen_by)
+        return _target_from_url(url, chosen_by, given_as)
     return _target_from_config(name, config_file)
 
 
