@@ -305,3 +305,14 @@ def test_a_pypirc_others_can_read(run: Check) -> None:
                       shared_config="~/.pypirc (mode 0644)")
     assert codes(findings) == [("RG519", "warning")]
     assert findings[0].hint == "chmod 600 ~/.pypirc"
+
+
+def test_no_username_for_an_index_that_is_not_twines_default(run: Check) -> None:
+    url = "http://127.0.0.1:8080/legacy/"
+    token = account_wide(location="127.0.0.1")
+    findings, _ = run(token, username=None, upload_url=url, target=url)
+    assert codes(findings) == [("RG501", "error")]
+    assert findings[0].message.startswith(f"no username for {url}: twine finds none")
+    assert findings[0].hint == "with a token, set TWINE_USERNAME=__token__"
+    findings, _ = run(token, username=None, upload_url=url, target=url, interactive=True)
+    assert codes(findings) == [("RG501", "warning")]

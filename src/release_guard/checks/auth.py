@@ -140,6 +140,11 @@ def check(facts: AuthFacts) -> list[Finding]:
         return [*findings, _empty(facts, facts.password)]
     if facts.username.value == "":
         findings.append(_empty(facts, facts.username))
+    elif facts.username.value is None:
+        findings.append(Finding(
+            "RG501", f"no username for {facts.target}: twine finds none (TWINE_USERNAME, the .pypirc "
+            "section of the target), and without a terminal it stops there",
+            hint=f"with a token, set TWINE_USERNAME={TOKEN_USERNAME}", severity=_no_terminal(facts)))
     problems = _shape(password)
     if problems:
         severity: Severity = "error" if facts.warehouse else "warning"
@@ -162,6 +167,11 @@ def _readable(text: str) -> bool:
     except TokenError:
         return False
     return True
+
+
+def _no_terminal(facts: AuthFacts) -> Severity:
+    """What a credential twine would have to ask for is: on a terminal it asks, without one it stops."""
+    return "warning" if facts.interactive else "error"
 
 
 def _missing(facts: AuthFacts) -> Finding:
@@ -227,7 +237,7 @@ def _shared_config(facts: AuthFacts) -> Finding:
 
 def _warehouse(facts: AuthFacts, password: str) -> list[Finding]:
     """A Warehouse index takes only `__token__` and a `pypi-` token."""
-    username = facts.username.value or ""
+    username = TOKEN_USERNAME if facts.username.value is None else facts.username.value  # None: RG501
     fp = fingerprint(facts.password.value or "")
     if not password.startswith(PREFIX):
         if username != TOKEN_USERNAME:
