@@ -125,6 +125,17 @@ def _check_dist_args(check: argparse.ArgumentParser) -> None:
     check.set_defaults(handler=LazyHandler("release_guard.dist_guard", "cmd_check_dist"))
 
 
+def _check_auth_args(check: argparse.ArgumentParser) -> None:
+    _add_common(check)
+    _add_index(check, offline=False)
+    check.add_argument("--keyring", action="store_true",
+                       help="ask keyring for a password when nothing else gives one, as twine would "
+                       "(never asked without this flag: a backend may open a dialog or wait on D-Bus)")
+    check.add_argument("--offline", action="store_true",
+                       help="do not read the index: the first-release check of the token's scope is skipped")
+    check.set_defaults(handler=LazyHandler("release_guard.auth_guard", "cmd_check_auth"))
+
+
 def _release_args(release: argparse.ArgumentParser) -> None:
     _add_common(release)
     _add_index(release, offline=False)
@@ -155,6 +166,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
     "install-hook": ("install the native git pre-push hook", _install_hook_args),
     "check-dist": ("build the sdist and wheel (or take --dist-dir) and check them as twine check "
                    "--strict and the index would (pre-commit hook id: twine-check)", _check_dist_args),
+    "check-auth": ("the credentials twine would send: would the index answer 403, and why (no secret "
+                   "is printed)", _check_auth_args),
     "release": ("check, clean, build, check the files, upload them with twine and see them on the "
                 "index (tox -e release)", _release_args),
 }

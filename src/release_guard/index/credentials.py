@@ -93,7 +93,7 @@ def _from_keyring(target: _Target, username: Credential,
                   use_keyring: bool) -> tuple[Credential, Credential, str]:
     """(username, password, what became of keyring), asking it only when `use_keyring`."""
     if not use_keyring:
-        return username, Credential(), "keyring was not asked (--keyring asks it, as twine would)"
+        return username, Credential(), "keyring was not asked: --keyring asks it, as twine would"
     try:
         import keyring
     except ImportError:

@@ -1,0 +1,131 @@
+"""check-auth: the credentials twine would send with the upload, checked before it happens.
+
+The project's name and config are read from its files; the target is chosen with release's
+rules (`upload.upload_target`: flags, RELEASE_GUARD_*, TWINE_REPOSITORY(_URL), the
+repository key; a target the project's own file names is refused); the credentials are
+found in twine's order (`index.credentials`: TWINE_USERNAME/TWINE_PASSWORD, the .pypirc
+section, keyring only with --keyring). When the password is a token, the project's page is
+read once from the index, within the config timeout, to tell a first release (`--offline`
+skips that read and says so). `checks.auth` decides; nothing secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from release_guard import config as config_mod
+from release_guard import monorepo, upload
+from release_guard.checks import auth as checks
+from release_guard.errors import IndexError_, ProjectError
+from release_guard.findings import Finding
+from release_guard.index.credentials import UploadCredentials, upload_credentials
+from release_guard.index.targets import Repository, sanitize_url
+from release_guard.output import emit
+from release_guard.tree import shown_path, work_tree
+
+
+def _read(args: argparse.Namespace) -> tuple[str, config_mod.Config]:
+    """The project's name (as text: check-auth needs no version, so it runs no code) and config."""
+    from release_guard.project.files import Files
+    from release_guard.project.static import read_name
+
+    tree = work_tree(args.project, require=True)
+    where = shown_path(args.project, "pyproject.toml")
+    if monorepo.root_table(tree, where) is not None:
+        raise ProjectError(f"{where} lists projects: check-auth checks one project at a time",
+                           hint="name it: release-guard check-auth --project <path of the project>")
+    files = Files.read(tree)
+    named = read_name(files)
+    if named is None:
+        raise ProjectError(f"{tree.describe('.')}: declares no project name as text ([project] name, "
+                           "[tool.poetry] name, setup.cfg [metadata] name or setup.py name=)",
+                           hint='declare it in pyproject.toml: [project] name = "..."')
+    table = files.table("tool").get("release-guard")
+    return named[0], config_mod.load(table, os.environ, config_mod.flag_overrides(args), where)
+
+
+def _shown(target: Repository) -> str:
+    url = sanitize_url(target.upload_url)
+    return url if target.name is None else f"{target.name} ({url})"
+
+
+def _trusted_publishing(environ: Mapping[str, str]) -> tuple[str, str]:
+    """(the CI that offers twine an OIDC token, a CI that could but lacks the permission)."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        if environ.get("ACTIONS_ID_TOKEN_REQUEST_URL") and environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+            return "GitHub Actions", ""
+        return "", "GitHub Actions"
+    if environ.get("GITLAB_CI") and (environ.get("PYPI_ID_TOKEN") or environ.get("TESTPYPI_ID_TOKEN")):
+        return "GitLab CI/CD", ""
+    return "", ""
+
+
+def _shared_config(credentials: UploadCredentials) -> str:
+    """The .pypirc holding the password, with its mode, when other users may read it."""
+    if credentials.config_file is None:
+        return ""
+    try:
+        mode = Path(credentials.config_file).expanduser().stat().st_mode & 0o777
+    except OSError:
+        return ""
+    return f"{credentials.config_file} (mode {mode:04o})" if mode & 0o077 else ""
+
+
+def _on_index(target: Repository, name: str, cfg: config_mod.Config,
+              args: argparse.Namespace) -> tuple[bool | None, str]:
+    """(whether the project is on the index, why it was not read): one read, within the timeout."""
+    if args.offline:
+        return None, "--offline"
+    from release_guard import index
+
+    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
+    try:
+        with index.Deadline(cfg.timeout) as deadline:
+            page = index.fetch_project(target, name, timeouts=timeouts, deadline=deadline)
+    except IndexError_ as exc:
+        if exc.unreachable:
+            raise IndexError_(exc.message, hint=f"{index.UNREACHABLE_HINT.partition(';')[0]}; --offline "
+                              "skips this read (and the first-release check)", unreachable=True) from None
+        raise
+    return page.exists, ""
+
+
+def extra_findings(project_dir: str, cfg: config_mod.Config, target: Repository) -> list[Finding]:
+    """More findings about the credentials' use; none yet.
+
+    The GitHub workflow lint, built in parallel (`release_guard.workflows.findings(...)`), will be
+    wired in here: what the publish workflow gives twine (secrets, `id-token: write`).
+    """
+    return []
+
+
+def cmd_check_auth(args: argparse.Namespace) -> int:
+    name, cfg = _read(args)
+    target = upload.upload_target(args, cfg)
+    from release_guard import tag_guard
+    from release_guard.index.pypirc import _twine_default_urls
+
+    repository, from_project = tag_guard._repository(cfg, args)
+    credentials = upload_credentials(repository, args.repository_url, args.config_file, os.environ,
+                                     repository_from_project=from_project, use_keyring=args.keyring)
+    password = credentials.password.value
+    on_index, not_read = None, "the password is no token"
+    if password is not None and checks.is_token(password):
+        on_index, not_read = _on_index(target, name, cfg, args)
+    offered, missing = _trusted_publishing(os.environ)
+    known = tuple((key, checks.host_of(url)) for key, url in _twine_default_urls().items())
+    facts = checks.AuthFacts(
+        project=name, target=_shown(target), upload_url=target.upload_url,
+        twine_default=credentials.twine_default, username=credentials.username, password=credentials.password,
+        now=int(time.time()), known_indexes=known, on_index=on_index, not_read=not_read,
+        interactive=sys.stdin is not None and sys.stdin.isatty(),
+        unread_variables=tuple(v for v in checks.UNREAD_VARIABLES if os.environ.get(v)),
+        trusted_publishing=offered, oidc_missing=missing, keyring=credentials.keyring,
+        shared_config=_shared_config(credentials))
+    findings = checks.check(facts) + extra_findings(args.project, cfg, target)
+    return emit(findings, args.format, os.environ, checks.ok_line(facts), cfg.ignore)
