@@ -106,9 +106,10 @@ def test_the_project_on_the_index_takes_its_scoped_token(cli: Cli, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_pypirc_credentials_are_reported_by_source(cli: Cli, tmp_path: Path,
+def test_pypirc_credentials_are_reported_by_source(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    pypiserver_index: LocalIndex) -> None:
     token = project_scoped("demo-pkg", location=LOOPBACK)
+    monkeypatch.setenv("PYPIRC_TOKEN", token)  # for the leak guard: the token is a secret
     path = pypirc(f"[distutils]\nindex-servers = local\n\n[local]\nrepository = {legacy(pypiserver_index)}\n"
                   f"username = __token__\npassword = {token}\n")
     root = project(tmp_path, "demo-pkg")
@@ -141,8 +142,10 @@ def test_a_test_instance_token_for_the_main_index(cli: Cli, tmp_path: Path,
     no_secret(result, token)
 
 
-def test_a_main_index_token_in_pypirc_for_the_test_instance(cli: Cli, tmp_path: Path) -> None:
+def test_a_main_index_token_in_pypirc_for_the_test_instance(cli: Cli, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     token = project_scoped("demo-auth")
+    monkeypatch.setenv("PYPIRC_TOKEN", token)  # for the leak guard: the token is a secret
     pypirc(f"[distutils]\nindex-servers =\n    pypi\n    testpypi\n\n[testpypi]\npassword = {token}\n")
     result = cli("check-auth", "-r", "testpypi", "--offline", cwd=project(tmp_path))
     assert result.code == 1
