@@ -32,7 +32,7 @@ def test_every_hook_is_documented_and_runs_a_real_subcommand(hook: dict[str, obj
 
 
 def test_hook_ids_are_the_designed_ones() -> None:
-    assert [h["id"] for h in HOOKS] == ["version-bump", "pypi-tag-guard", "twine-check"]
+    assert [h["id"] for h in HOOKS] == ["version-bump", "pypi-tag-guard", "twine-check", "release-preflight"]
 
 
 def test_twine_check_runs_when_packaging_files_change() -> None:

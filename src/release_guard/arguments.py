@@ -155,6 +155,23 @@ def _release_args(release: argparse.ArgumentParser) -> None:
     release.set_defaults(handler=LazyHandler("release_guard.release", "cmd_release"))
 
 
+def _check_args(check: argparse.ArgumentParser) -> None:
+    _add_common(check)
+    _add_index(check, offline=False)
+    check.add_argument("--offline", action="store_true",
+                       help="only the checks that need no network; the table says which were skipped")
+    check.add_argument("--build", action="store_true",
+                       help="also build the sdist and wheel in a temporary folder and check them "
+                       "(check-dist)")
+    check.add_argument("--no-isolation", action="store_true",
+                       help="with --build: build in this environment (python -m build --no-isolation)")
+    check.add_argument("--installer", choices=("pip", "uv"), default=None,
+                       help="with --build: the installer of build's isolated environment")
+    check.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                       help="with --build: twine's warnings fail the check (the default)")
+    check.set_defaults(handler=LazyHandler("release_guard.check_guard", "cmd_check"))
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "version": ("the name and version every check will believe", _version_args),
     "check-version": ("the version is valid, consistent and bumped (pre-commit hook id: "
@@ -168,6 +185,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
                    "--strict and the index would (pre-commit hook id: twine-check)", _check_dist_args),
     "check-auth": ("the credentials twine would send: would the index answer 403, and why (no secret "
                    "is printed)", _check_auth_args),
+    "check": ("every check that applies, in one run: will the release succeed? (pre-commit hook id: "
+              "release-preflight)", _check_args),
     "release": ("check, clean, build, check the files, upload them with twine and see them on the "
                 "index (tox -e release)", _release_args),
 }

@@ -1,7 +1,7 @@
 """check-auth: the credentials twine would send with the upload, checked before it happens.
 
 The project's name and config are read from its files; the target is chosen with release's
-rules (`upload.upload_target`: flags, RELEASE_GUARD_*, TWINE_REPOSITORY(_URL), the
+rules (`release.resolve_target`: flags, RELEASE_GUARD_*, TWINE_REPOSITORY(_URL), the
 repository key; a target the project's own file names is refused); the credentials are
 found in twine's order (`index.credentials`: TWINE_USERNAME/TWINE_PASSWORD, the .pypirc
 section, keyring only with --keyring). When the password is a token, the project's page is
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from release_guard import config as config_mod
-from release_guard import monorepo, upload
+from release_guard import monorepo
 from release_guard.checks import auth as checks
 from release_guard.errors import IndexError_, ProjectError
 from release_guard.findings import Finding
@@ -81,16 +81,15 @@ def _on_index(target: Repository, name: str, cfg: config_mod.Config,
     """(whether the project is on the index, why it was not read): one read, within the timeout."""
     if args.offline:
         return None, "--offline"
-    from release_guard import index
+    from release_guard import release
+    from release_guard.index import UNREACHABLE_HINT
 
-    timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
     try:
-        with index.Deadline(cfg.timeout) as deadline:
-            page = index.fetch_project(target, name, timeouts=timeouts, deadline=deadline)
+        page = release.read_page(target, name, cfg)
     except IndexError_ as exc:
         if exc.unreachable:
-            raise IndexError_(exc.message, hint=f"{index.UNREACHABLE_HINT.partition(';')[0]}; --offline "
-                              "skips this read (and the first-release check)", unreachable=True) from None
+            raise IndexError_(exc.message, hint=f"{UNREACHABLE_HINT.partition(';')[0]}; --offline skips "
+                              "this read (and the first-release check)", unreachable=True) from None
         raise
     return page.exists, ""
 
@@ -105,11 +104,11 @@ def extra_findings(project_dir: str, cfg: config_mod.Config, target: Repository)
 
 
 def cmd_check_auth(args: argparse.Namespace) -> int:
-    name, cfg = _read(args)
-    target = upload.upload_target(args, cfg)
-    from release_guard import tag_guard
+    from release_guard import release, tag_guard
     from release_guard.index.pypirc import _twine_default_urls
 
+    name, cfg = _read(args)
+    target, _ = release.resolve_target(args, cfg)  # an upload's target: a project-chosen one is refused
     repository, from_project = tag_guard._repository(cfg, args)
     credentials = upload_credentials(repository, args.repository_url, args.config_file, os.environ,
                                      repository_from_project=from_project, use_keyring=args.keyring)

@@ -239,7 +239,7 @@ def _stale_in(folder: Path, shown: str, built: Sequence[_Read], release_name: st
     return checks.stale(shown, stale, release_name, version)
 
 
-def _check_built(args: argparse.Namespace, release: Release, strict: bool) -> list[Finding]:
+def check_built(args: argparse.Namespace, release: Release, strict: bool) -> list[Finding]:
     isolation = not args.no_isolation
     check_installer(args.installer, isolation)
     with tempfile.TemporaryDirectory(prefix="release-guard-dist-") as outdir:
@@ -269,7 +269,7 @@ def cmd_check_dist(args: argparse.Namespace) -> int:
         findings = _check_dist_dir(args.dist_dir, release, cfg.strict)
         source = f"the files in {args.dist_dir}"
     else:
-        findings = _check_built(args, release, cfg.strict)
+        findings = check_built(args, release, cfg.strict)
         source = "the built sdist and wheel"
     return emit(findings, args.format, os.environ, _ok_line(release, findings, source), cfg.ignore)
 

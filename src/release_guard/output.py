@@ -29,6 +29,6 @@ def emit(findings: Sequence[Finding], requested_format: str | None, environ: Map
     if fmt == "text" and ok_line and exit_code(shown) == 0:
         text += "".join(visible(line) + "\n" for line in ok_line.split("\n"))
     if fmt == "text" and summary:
-        text += visible(summary) + "\n"
+        text += "".join(visible(line) + "\n" for line in summary.split("\n"))
     sys.stdout.write(printable(text))
     return exit_code(shown)

@@ -82,7 +82,7 @@ def _blocked(findings: Sequence[Finding], cfg: config_mod.Config) -> bool:
     return exit_code([f for f in findings if f.code not in cfg.ignore]) != 0
 
 
-def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
+def read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     tree = work_tree(args.project, require=True)
     where = shown_path(args.project, "pyproject.toml")
     if monorepo.root_table(tree, where) is not None:
@@ -95,12 +95,24 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     return info, config_mod.load(info.config_table, os.environ, overrides, where)
 
 
-def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, list[str]]:
-    return upload.upload_target(args, cfg), upload.twine_target(args.repository, args.repository_url,
-                                                                args.config_file, cfg.repository, os.environ)
+def resolve_target(args: argparse.Namespace, cfg: config_mod.Config,
+                   for_upload: bool = True) -> tuple[Repository, list[str]]:
+    from release_guard import tag_guard
+    from release_guard.index import targets as index
+
+    repository, from_project = tag_guard._repository(cfg, args)
+    index_url_from_project = bool(cfg.index_url) and not (
+        args.index_url or "RELEASE_GUARD_INDEX_URL" in os.environ)
+    target = index.resolve_repository(repository, args.repository_url, args.config_file, cfg.index_url,
+                                      repository_from_project=from_project,
+                                      index_url_from_project=index_url_from_project)
+    if for_upload:
+        upload.require_upload_allowed(target)
+    return target, upload.twine_target(args.repository, args.repository_url, args.config_file,
+                                       cfg.repository, os.environ)
 
 
-def _read_page(target: Repository, name: str, cfg: config_mod.Config) -> ProjectPage:
+def read_page(target: Repository, name: str, cfg: config_mod.Config) -> ProjectPage:
     from release_guard import index
 
     timeouts = index.Timeouts(connect=min(5.0, cfg.timeout), read=min(10.0, cfg.timeout))
@@ -108,8 +120,15 @@ def _read_page(target: Repository, name: str, cfg: config_mod.Config) -> Project
         return index.fetch_project(target, name, timeouts=timeouts, deadline=deadline)
 
 
-def _listed(page: ProjectPage) -> list[rchecks.Listed]:
+def listed(page: ProjectPage) -> list[rchecks.Listed]:
     return [rchecks.Listed(f.filename, f.version, f.sha256, f.yanked) for f in page.files]
+
+
+def release_version(info: ProjectInfo, tags: Sequence[tuple[str, Version]]) -> Version | None:
+    """The version to release: the declared one, or for a VCS version the newest tag on HEAD."""
+    if info.version is not None:
+        return vchecks.parse(info.version)
+    return max((v for _, v in tags), default=None)
 
 
 # ------------------------------------------------------------------ the pipeline
@@ -127,11 +146,11 @@ class _Run:
         from release_guard import version_guard
 
         with self.steps.step("project, config and check-version"):
-            info, cfg = _read(self.args)
+            info, cfg = read(self.args)
             assert info.name is not None
-            target, target_args = _target(self.args, cfg)
+            target, target_args = resolve_target(self.args, cfg)
             pool = ThreadPoolExecutor(max_workers=1)
-            page = pool.submit(_read_page, target, info.name, cfg)  # while git works
+            page = pool.submit(read_page, target, info.name, cfg)  # while git works
             pool.shutdown(wait=False)
             self.findings += version_guard.release_findings(self.args.project, info, cfg)
         return info, cfg, target, target_args, page
@@ -146,17 +165,12 @@ class _Run:
                 if info.version is not None:
                     self.findings += tchecks.matches_project(tchecks.TagFacts(
                         tag, tag_version, info.name, info.version, where, source.line if source else None))
-            version = self.version(info, tags)
+            version = release_version(info, tags)
             if cfg.require_tag and version is not None:
                 expected = cfg.tag_format.replace("{name}", info.name).replace("{version}", str(version))
                 self.findings += rchecks.tag_required(dict(tags), version, expected, where)
         return tags
 
-    @staticmethod
-    def version(info: ProjectInfo, tags: Sequence[tuple[str, Version]]) -> Version | None:
-        if info.version is not None:
-            return vchecks.parse(info.version)
-        return max((v for _, v in tags), default=None)  # a VCS version: the tag says it
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -171,7 +185,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     shown_index = target.display_url()
     where = shown_path(args.project, info.version_source.path if info.version_source else "pyproject.toml")
-    version: Version | None = run.version(info, tags)
+    version: Version | None = release_version(info, tags)
     dist = Path(args.project) / "dist"
     with run.steps.step(f"{info.name} {version or '(version from the build)'} on {shown_index}"):
         page = page_read.result()
@@ -207,7 +221,7 @@ def cmd_release(args: argparse.Namespace) -> int:
                                      shown_index, where, cfg).findings
         if verdict.state == rchecks.NEW:
             built = release_build.local(paths, args.project)
-            run.findings += rchecks.files_are_new(built, _listed(page), shown_index)
+            run.findings += rchecks.files_are_new(built, listed(page), shown_index)
     if _blocked(run.findings, cfg):
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     assert built_version is not None
@@ -220,7 +234,7 @@ def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project
     if page.released(version):  # only then do dist/'s files matter: an interrupted upload?
         ours = release_build.dist_files_of(dist, canonicalize_name(name), version)
         local = release_build.local(ours, project_dir)
-    return rchecks.version_is_new(name, version, page.versions, _listed(page), local, index, where,
+    return rchecks.version_is_new(name, version, page.versions, listed(page), local, index, where,
                                   cfg.allow_older)
 
 
@@ -272,7 +286,7 @@ def _verify(target: Repository, name: str, version: Version, filenames: Sequence
     delays = iter(VERIFY_DELAYS)
     while True:
         try:
-            page = _read_page(target, name, cfg)
+            page = read_page(target, name, cfg)
             listed = {f.filename for f in page.files}
             if page.released(version) and all(f in listed for f in filenames):
                 return True, time.monotonic() - started

@@ -15,15 +15,10 @@ import select
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from release_guard.errors import RepositoryError
 from release_guard.index.targets import Repository, _masked, is_loopback, sanitize_url
-
-if TYPE_CHECKING:
-    import argparse
-
-    from release_guard.config import Config
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
@@ -55,23 +50,6 @@ def twine_target(args_repository: str | None, args_repository_url: str | None, c
     if config_file:
         chosen += ["--config-file", config_file]
     return chosen
-
-
-def upload_target(args: argparse.Namespace, cfg: Config) -> Repository:
-    """The target of an upload, chosen as release and check-auth choose it: tag_guard's reading
-    of flags, RELEASE_GUARD_*, TWINE_REPOSITORY(_URL) and the repository key, resolved as twine
-    resolves it; a target the project's own file names, or plain http beyond loopback, is refused."""
-    from release_guard import tag_guard
-    from release_guard.index import targets
-
-    repository, from_project = tag_guard._repository(cfg, args)
-    index_url_from_project = bool(cfg.index_url) and not (
-        args.index_url or "RELEASE_GUARD_INDEX_URL" in os.environ)
-    target = targets.resolve_repository(repository, args.repository_url, args.config_file, cfg.index_url,
-                                        repository_from_project=from_project,
-                                        index_url_from_project=index_url_from_project)
-    require_upload_allowed(target)
-    return target
 
 
 def require_upload_allowed(target: Repository) -> None:
