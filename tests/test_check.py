@@ -43,6 +43,7 @@ def test_offline_runs_what_needs_no_network_and_says_what_it_skipped(repo: GitRe
         ["version", "ok"],
         ["tags", "ok: v1.2"],
         ["index", "skipped (--offline)"],
+        ["auth", "skipped (twine would find no credentials; --auth checks all the same)"],
         ["dist", "skipped (--build to build and check the sdist and wheel)"],
     ]
 
@@ -75,6 +76,7 @@ def test_a_new_version_and_its_build_pass(repo: GitRepo, cli: Any, pypiserver_in
         ["version", "ok"],
         ["tags", "ok: no release tag on HEAD"],
         ["index", f"ok: 1.2 is new on {pypiserver_index.simple_url}"],
+        ["auth", "skipped (twine would find no credentials; --auth checks all the same)"],
         ["dist", "ok: the built sdist and wheel"],
     ]
 
@@ -97,3 +99,23 @@ def test_an_unreachable_index_is_exit_2_after_the_table(repo: GitRepo, cli: Any)
     assert table(result.out)[2][1].startswith("could not run: ")
     assert result.err.startswith("release-guard: error: ")
     assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_auth_row_runs_when_there_are_credentials(repo: GitRepo, cli: Any, pypiserver_empty: LocalIndex,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    project(repo, "0.1")
+    monkeypatch.setenv("TWINE_USERNAME", "guard")
+    monkeypatch.setenv("TWINE_PASSWORD", "not-a-token-s3cret")
+    result = cli("check", "--repository-url", pypiserver_empty.upload_url, cwd=repo.path)
+    rows = dict(table(result.out))
+    assert rows["auth"].startswith("ok: "), result.out
+    assert "TWINE_PASSWORD" in rows["auth"]
+
+
+def test_auth_checks_all_the_same_with_auth(repo: GitRepo, cli: Any) -> None:
+    project(repo, "0.1")
+    result = cli("check", "--offline", "--auth", cwd=repo.path)
+    assert result.code == 1
+    assert "RG501" in result.out
+    assert dict(table(result.out))["auth"].startswith("failed")

@@ -160,6 +160,10 @@ def _check_args(check: argparse.ArgumentParser) -> None:
     _add_index(check, offline=False)
     check.add_argument("--offline", action="store_true",
                        help="only the checks that need no network; the table says which were skipped")
+    check.add_argument("--auth", action="store_true",
+                       help="check the credentials even when twine would find none (check-auth)")
+    check.add_argument("--keyring", action="store_true",
+                       help="with the auth row: ask keyring for the password too, as twine would")
     check.add_argument("--build", action="store_true",
                        help="also build the sdist and wheel in a temporary folder and check them "
                        "(check-dist)")

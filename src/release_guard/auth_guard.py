@@ -103,16 +103,20 @@ def extra_findings(project_dir: str, cfg: config_mod.Config, target: Repository)
     return []
 
 
-def cmd_check_auth(args: argparse.Namespace) -> int:
+def findings_for(args: argparse.Namespace, name: str, cfg: config_mod.Config,
+                 only_with_credentials: bool = False) -> tuple[list[Finding], str] | None:
+    """check-auth's findings and ok line; None when `only_with_credentials` and twine would find
+    no password (check's auth row then says it was skipped)."""
     from release_guard import release, tag_guard
     from release_guard.index.pypirc import _twine_default_urls
 
-    name, cfg = _read(args)
     target, _ = release.resolve_target(args, cfg)  # an upload's target: a project-chosen one is refused
     repository, from_project = tag_guard._repository(cfg, args)
     credentials = upload_credentials(repository, args.repository_url, args.config_file, os.environ,
                                      repository_from_project=from_project, use_keyring=args.keyring)
     password = credentials.password.value
+    if only_with_credentials and password is None:
+        return None
     on_index, not_read = None, "the password is no token"
     if password is not None and checks.is_token(password):
         on_index, not_read = _on_index(target, name, cfg, args)
@@ -126,5 +130,12 @@ def cmd_check_auth(args: argparse.Namespace) -> int:
         unread_variables=tuple(v for v in checks.UNREAD_VARIABLES if os.environ.get(v)),
         trusted_publishing=offered, oidc_missing=missing, keyring=credentials.keyring,
         shared_config=_shared_config(credentials))
-    findings = checks.check(facts) + extra_findings(args.project, cfg, target)
-    return emit(findings, args.format, os.environ, checks.ok_line(facts), cfg.ignore)
+    return checks.check(facts) + extra_findings(args.project, cfg, target), checks.ok_line(facts)
+
+
+def cmd_check_auth(args: argparse.Namespace) -> int:
+    name, cfg = _read(args)
+    found = findings_for(args, name, cfg)
+    assert found is not None
+    findings, ok = found
+    return emit(findings, args.format, os.environ, ok, cfg.ignore)

@@ -86,6 +86,16 @@ def _index(ctx: _Context) -> tuple[list[Finding], str]:
     return list(verdict.findings), note
 
 
+def _auth(ctx: _Context) -> tuple[list[Finding], str]:
+    from release_guard import auth_guard
+
+    found = auth_guard.findings_for(ctx.args, ctx.name, ctx.cfg, only_with_credentials=not ctx.args.auth)
+    if found is None:
+        return [], "skipped (twine would find no credentials; --auth checks all the same)"
+    findings, ok = found
+    return findings, ok.removeprefix("release-guard: ")
+
+
 def _dist(ctx: _Context) -> tuple[list[Finding], str]:
     where = ctx.where
     built = dist_guard.Release(ctx.name, ctx.info.version, where, ctx.tags)
@@ -103,6 +113,7 @@ def _rows(ctx: _Context) -> list[tuple[str, Check | None, str]]:
         ("version", _version, ""),
         ("tags", _tags, ""),
         ("index", None if args.offline else _index, offline),
+        ("auth", _auth, ""),
         ("dist", _dist if args.build else None, "--build to build and check the sdist and wheel"),
     ]
 
@@ -135,6 +146,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         shown = [f for f in found if f.code not in ctx.cfg.ignore]
         findings += shown
         result = "failed" if exit_code(shown) else "ok"
+        if note.startswith("skipped (") and not shown:
+            rows.append(Row(name, note, None))
+            continue
         rows.append(Row(name, f"{result}{': ' + note if note else ''}", time.monotonic() - started))
     code = emit(findings, args.format, os.environ, ignore=ctx.cfg.ignore, summary=_table(rows))
     if first_error is not None:
