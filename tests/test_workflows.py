@@ -15,6 +15,8 @@ from release_guard import workflows
 from release_guard.findings import Finding, render_text
 from release_guard.index.pypirc import _twine_default_urls
 
+ROOT = Path(__file__).resolve().parents[1]
+RECOMMENDED = ROOT / "tests" / "data" / "publish-workflow.yml"
 WORKFLOW = ".github/workflows/publish.yml"
 
 TRUSTED = textwrap.dedent("""\
@@ -289,3 +291,26 @@ def test_outside_git_the_project_folder_itself(tmp_path: Path, monkeypatch: pyte
     (project / WORKFLOW).write_text(TRUSTED.replace("    environment: pypi\n", ""))
     monkeypatch.chdir(project)
     assert codes(workflows.findings(".", "v{version}", "demo")) == ["RG536"]
+
+
+# ------------------------------------------------------------------ the recommended workflow
+
+
+def readme_workflow() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## A publish workflow\n", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_readme_workflow_is_the_tested_file_and_passes(repo: GitRepo,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    text = RECOMMENDED.read_text()
+    assert readme_workflow() == text
+    assert '      # release-guard: see "GitHub Action"\n      - uses: pypa/gh-action-pypi-publish@' in text
+    repo.write(WORKFLOW, text)
+    assert lint(repo, monkeypatch) == []
+    parsed = workflows.parse(WORKFLOW, text.encode())
+    assert not isinstance(parsed, Finding)
+    assert parsed.lines[("jobs", "publish")] == 25
