@@ -35,19 +35,20 @@ def test_the_action_is_a_composite_whose_scripts_take_inputs_as_data() -> None:
         assert "${{" not in step["run"], "an input pasted into a script is code, not data"
 
 
-def run_check_step(tmp_path: Path, project: Path, ref: str,
+def run_check_step(tmp_path: Path, project: Path, ref: str, extra_env: dict[str, str] | None = None,
                    **inputs: str) -> subprocess.CompletedProcess[str]:
     """The second step, as a runner runs it: `bash --noprofile --norc -eo pipefail script`."""
     runner_temp = tmp_path / "runner"
-    (runner_temp / "release-guard" / "bin").mkdir(parents=True)
-    (runner_temp / "release-guard" / "bin" / "release-guard").symlink_to(
-        Path(sys.executable).with_name("release-guard"))
+    installed = runner_temp / "release-guard" / "bin" / "release-guard"
+    if not installed.exists():
+        installed.parent.mkdir(parents=True)
+        installed.symlink_to(Path(sys.executable).with_name("release-guard"))
     script = tmp_path / "step.sh"
     script.write_text(action()["runs"]["steps"][1]["run"])
     env = clean_env(RUNNER_TEMP=str(runner_temp), GITHUB_REF_NAME=ref, GITHUB_ACTIONS="true",
                     RG_COMMANDS=inputs.get("commands", "check-tag check-dist"),
                     RG_REPOSITORY=inputs.get("repository", ""), RG_DIST_DIR=inputs.get("dist_dir", "dist"),
-                    RG_PROJECT=".")
+                    RG_PROJECT=".", **(extra_env or {}))
     return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=project,
                           env=env, capture_output=True, text=True, check=False)
 
@@ -97,3 +98,20 @@ def test_an_unknown_command_is_exit_2(tmp_path: Path, repo: GitRepo) -> None:
     assert proc.stdout.strip() == ("::error::release-guard action: unknown command 'check-everything' "
                                    "(check-tag, check-auth, check-dist)")
     assert os.environ.get("GITHUB_ACTIONS") is None  # the runner's variables stayed in the child
+
+
+@pytest.mark.slow
+def test_the_default_commands_with_credentials(tmp_path: Path, repo: GitRepo, pypiserver_empty: LocalIndex,
+                                               demo_dists: list[Path]) -> None:
+    """check-tag, check-auth and check-dist, as the action runs them by default."""
+    project = released(repo, "1.1", pypiserver_empty, demo_dists)
+    credentials = {"TWINE_USERNAME": pypiserver_empty.username, "TWINE_PASSWORD": pypiserver_empty.password}
+    proc = run_check_step(tmp_path, project, "v1.1", credentials,  # the workflow names the target:
+                          commands=action()["inputs"]["commands"]["default"],  # the project's own is
+                          repository=pypiserver_empty.upload_url)  # never sent credentials
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert pypiserver_empty.password not in proc.stdout + proc.stderr
+    proc = run_check_step(tmp_path, project, "v1.1", commands="check-auth",
+                          repository=pypiserver_empty.upload_url)
+    assert proc.returncode == 1
+    assert "title=RG501::" in proc.stdout

@@ -293,3 +293,22 @@ def test_the_credentials_are_twines_own(monkeypatch: pytest.MonkeyPatch, tmp_pat
     url = argv[argv.index("--repository-url") + 1] if "--repository-url" in argv else None
     ours = upload_credentials(repository, url, str(path), os.environ)
     assert (ours.username.value, ours.password.value) == theirs
+
+
+def test_the_publish_workflows_are_linted_too(cli: Cli, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """check-auth reads .github/workflows: trusted publishing without `id-token: write` is RG530."""
+    root = project(tmp_path)
+    recommended = (Path(__file__).parent / "data" / "publish-workflow.yml").read_text()
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "publish.yml").write_text(recommended)
+    monkeypatch.setenv("TWINE_USERNAME", "__token__")
+    monkeypatch.setenv("TWINE_PASSWORD", "pypi-not-a-real-token")
+    result = cli("check-auth", "--offline", cwd=root)
+    assert "RG53" not in result.out  # the README's workflow passes its own lint
+    (root / ".github" / "workflows" / "publish.yml").write_text(
+        recommended.replace("    permissions:\n      id-token: write\n", ""))
+    result = cli("check-auth", "--offline", cwd=root)
+    assert result.code == 1
+    assert ".github/workflows/publish.yml" in result.out
+    assert "RG530" in result.out

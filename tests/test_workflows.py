@@ -308,7 +308,8 @@ def test_the_readme_workflow_is_the_tested_file_and_passes(repo: GitRepo,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     text = RECOMMENDED.read_text()
     assert readme_workflow() == text
-    assert '      # release-guard: see "GitHub Action"\n      - uses: pypa/gh-action-pypi-publish@' in text
+    assert ('      - uses: <this repository>@<a release tag of release-guard>   # see "GitHub Action"\n'
+            '      - uses: pypa/gh-action-pypi-publish@') in text  # release-guard's action checks first
     repo.write(WORKFLOW, text)
     assert lint(repo, monkeypatch) == []
     parsed = workflows.parse(WORKFLOW, text.encode())

@@ -94,13 +94,12 @@ def _on_index(target: Repository, name: str, cfg: config_mod.Config,
     return page.exists, ""
 
 
-def extra_findings(project_dir: str, cfg: config_mod.Config, target: Repository) -> list[Finding]:
-    """More findings about the credentials' use; none yet.
+def extra_findings(project_dir: str, cfg: config_mod.Config, name: str) -> list[Finding]:
+    """What the publish workflows in .github/workflows give twine (secrets, `id-token: write`,
+    tag triggers): the workflow lint, RG530-RG539."""
+    from release_guard import workflows
 
-    The GitHub workflow lint, built in parallel (`release_guard.workflows.findings(...)`), will be
-    wired in here: what the publish workflow gives twine (secrets, `id-token: write`).
-    """
-    return []
+    return workflows.findings(project_dir, cfg.tag_format, name)
 
 
 def findings_for(args: argparse.Namespace, name: str, cfg: config_mod.Config,
@@ -130,7 +129,7 @@ def findings_for(args: argparse.Namespace, name: str, cfg: config_mod.Config,
         unread_variables=tuple(v for v in checks.UNREAD_VARIABLES if os.environ.get(v)),
         trusted_publishing=offered, oidc_missing=missing, keyring=credentials.keyring,
         shared_config=_shared_config(credentials))
-    return checks.check(facts) + extra_findings(args.project, cfg, target), checks.ok_line(facts)
+    return checks.check(facts) + extra_findings(args.project, cfg, name), checks.ok_line(facts)
 
 
 def cmd_check_auth(args: argparse.Namespace) -> int:
