@@ -11,6 +11,7 @@ page or an empty body is none of these.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -332,8 +333,9 @@ def _json_data_root(url: str, data: Any) -> RootVerdict:
 
 # A root's project links, found without the HTML parser: a public index lists every project
 # (some 30 MB of HTML), which html.parser takes seconds to read and this a fraction of one.
-_ANCHOR = re.compile(r"<a\s[^>]*?\bhref\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)[^>]*>([^<]*)</a\s*>",
-                     re.IGNORECASE)
+# Each search starts where the last tag ended, so a hostile page costs linear time.
+_ANCHOR_START = re.compile(r"<a[\s>]", re.IGNORECASE)
+_HREF = re.compile(r"""\shref\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+)""", re.IGNORECASE)
 JUDGE_CHARS = 256 * 1024  # a root is judged by its beginning, as `root_verdict` does a prefix
 
 
@@ -349,8 +351,8 @@ def root_names(url: str, content_type: str, text: str) -> list[str]:
     verdict = root_verdict(url, content_type, text[:JUDGE_CHARS], complete=len(text) <= JUDGE_CHARS)
     _require_root(url, verdict)
     names = []
-    for href, label in _ANCHOR.findall(text):
-        href = html.unescape(href.strip("\"'")) if "&" in href else href.strip("\"'")
+    for href, label in _anchors(text):
+        href = html.unescape(href) if "&" in href else href
         label = (html.unescape(label) if "&" in label else label).strip().rstrip("/")
         path = href.partition("#")[0].partition("?")[0]
         segment = path.rstrip("/").rpartition("/")[2]
@@ -359,6 +361,20 @@ def root_names(url: str, content_type: str, text: str) -> list[str]:
                 canonicalize_name(unquote(segment)) == canonicalize_name(label))):
             names.append(label)
     return names
+
+
+def _anchors(text: str) -> Iterator[tuple[str, str]]:
+    """(href, label text up to the next tag) of each `<a href=...>`, in one pass."""
+    at = 0
+    while (start := _ANCHOR_START.search(text, at)) is not None:
+        close = text.find(">", start.start())
+        if close < 0:
+            return
+        href = _HREF.search(text, start.start() + 2, close)
+        end = text.find("<", close + 1)
+        at = close + 1 if end < 0 else end
+        if href is not None:
+            yield href.group(1).strip("\"'"), text[close + 1:at if end >= 0 else len(text)]
 
 
 def _json_names(url: str, data: Any) -> list[str]:
