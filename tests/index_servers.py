@@ -12,7 +12,8 @@ Loaded from tests/conftest.py with `pytest_plugins = ["index_servers"]`.
   hold is redirected (303) to its fallback index, here a closed port on another host name.
 * `fault_server` — a real threaded HTTP server whose answer depends on the project
   name in the path (see `FaultHandler.ROUTES`), or, for `/<mode>/simple/...`, on the
-  mode (see `FaultHandler.MODES`); it records every request's headers. An upload to
+  mode (see `FaultHandler.MODES`; under `/etag/` the root sends an ETag and answers 304 to
+  a matching If-None-Match); it records every request's headers. An upload to
   `/refuse/<key>/` is refused as the public index refuses it (`UPLOAD_REFUSALS`).
 
 Every server binds 127.0.0.1 on a free port and is stopped by its own fixture, by the
@@ -354,6 +355,7 @@ def devpi_empty(devpi_index: LocalIndex) -> LocalIndex:
 # -------------------------------------------------------------------- fault server
 
 SHA_A = "a" * 64
+ROOT_ETAG = '"rg-root-1"'
 SHA_B = "b" * 64
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 PEP700_PAGE = {
@@ -484,6 +486,25 @@ class FaultHandler(BaseHTTPRequestHandler):
     def index_root(self) -> None:
         root = {"meta": {"api-version": "1.0"}, "projects": [{"name": name} for name in self.ROUTES]}
         self.send_body(200, JSON_TYPE, json.dumps(root).encode())
+
+    def etag_root(self, project: str | None) -> None:
+        """Under `/etag/`: the root as `index_root`, with an entity tag, and 304 Not Modified to
+        an If-None-Match that names it (neither pypiserver nor devpi sends one for the root)."""
+        if project != "":
+            self.plain(project)
+        elif self.headers.get("If-None-Match") == ROOT_ETAG:
+            self.send_response(304)
+            self.send_header("ETag", ROOT_ETAG)
+            self.end_headers()
+        else:
+            root = {"meta": {"api-version": "1.0"}, "projects": [{"name": name} for name in self.ROUTES]}
+            body = json.dumps(root).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", JSON_TYPE)
+            self.send_header("ETag", ROOT_ETAG)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
     # -- plumbing
     def send_body(self, status: int, content_type: str, body: bytes, length: int | None = None) -> None:
@@ -619,6 +640,7 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     MODES: ClassVar[dict[str, Callable[[FaultHandler, str | None], None]]] = {
         "ok": plain,
+        "etag": etag_root,
         "drip": drip,
         "drip-headers": drip_headers,
         "hang": lambda h, project: h.hang(),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 import release_guard
-from index_servers import PASSWORD, SHA_A, SHA_B, USERNAME, FaultServers, LocalIndex, free_port
+from index_servers import PASSWORD, ROOT_ETAG, SHA_A, SHA_B, USERNAME, FaultServers, LocalIndex, free_port
 from release_guard.errors import IndexError_, RepositoryError
 from release_guard.index import (
     ACCEPT,
@@ -25,10 +26,12 @@ from release_guard.index import (
     Timeouts,
     derive_index_url,
     fetch_project,
+    fetch_project_list,
     fetch_projects,
     resolve_repository,
     sanitize_url,
 )
+from release_guard.index.pages import root_names
 
 FAST = Timeouts(connect=0.3, read=0.3)
 TOKEN = "pypi-FAKEtokenFAKEtokenFAKEtoken0123456789"
@@ -537,3 +540,59 @@ def test_default_targets_come_from_twine_without_importing_it() -> None:
 
     assert proc.stdout.split() == [twine.utils.DEFAULT_REPOSITORY, twine.utils.TEST_REPOSITORY,
                                    "False", "False"]
+
+
+# --- the index root's list of projects (check-name --similar) ---------------------------------
+
+ROOT_URL = "http://127.0.0.1:1/simple/"
+PYPISERVER_ROOT = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Simple Index</title></head>
+<body><h1>Simple Index</h1>
+    <a href="demo-pkg/">demo-pkg</a><br>
+    <a href="Other.Pkg/">Other.Pkg</a><br>
+    <a href='/simple/third_pkg/'>third_pkg</a>
+    <a href="a%2Eb/">a.b</a>
+    <a href="../">../</a>
+    <a href="demo_pkg-1.0.tar.gz#sha256=aa">not a project</a>
+</body></html>"""
+
+
+def test_root_names_from_html() -> None:
+    assert root_names(ROOT_URL, "text/html", PYPISERVER_ROOT) == ["demo-pkg", "Other.Pkg", "third_pkg", "a.b"]
+
+
+def test_root_names_from_json() -> None:
+    text = '{"meta": {"api-version": "1.1"}, "projects": [{"name": "Demo.Pkg", "_last-serial": 3}]}'
+    assert root_names(ROOT_URL, "application/vnd.pypi.simple.v1+json", text) == ["Demo.Pkg"]
+
+
+@pytest.mark.parametrize(("content_type", "text", "problem"), [
+    ("application/json", '{"meta": {"api-version": "1.0"}, "projects": [{"nom": "x"}]}',
+     "a project entry has no name"),
+    ("application/json", '{"meta": {"api-version": "1.0"}, "files": []}', "a project's page, not the index"),
+    ("application/json", '{"projects": 3}', "not a Simple index root"),
+    ("text/html", "<title>Sign in</title><form><input name=password></form>", "not a Simple index root"),
+    ("text/html", '<title>Links for x</title><a href="x-1.0.tar.gz">x-1.0.tar.gz</a>', "a project's page"),
+])
+def test_root_names_refuse_what_is_no_root(content_type: str, text: str, problem: str) -> None:
+    with pytest.raises(IndexError_, match=re.escape(problem)):
+        root_names(ROOT_URL, content_type, text)
+
+
+def test_the_list_read_is_bounded(fault_server: FaultServers) -> None:
+    target = resolve_repository(repository_url=fault_server.url)
+    assert fetch_project_list(target) is not None
+    with pytest.raises(IndexError_, match="sent more than 100 bytes"):
+        fetch_project_list(target, max_bytes=100)
+
+
+def test_the_list_is_asked_for_again_with_its_etag(fault_server: FaultServers) -> None:
+    target = resolve_repository(repository_url=fault_server.url + "etag/")
+    fresh = fetch_project_list(target)
+    assert fresh is not None
+    assert fresh.etag == ROOT_ETAG
+    assert fetch_project_list(target, etag=ROOT_ETAG) is None  # 304 Not Modified
+    assert fetch_project_list(target, etag='"other"') == fresh
+    plain = fetch_project_list(resolve_repository(repository_url=fault_server.url))
+    assert plain is not None
+    assert (plain.etag, plain.names) == (None, fresh.names)

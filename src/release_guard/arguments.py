@@ -136,6 +136,17 @@ def _check_auth_args(check: argparse.ArgumentParser) -> None:
     check.set_defaults(handler=LazyHandler("release_guard.auth_guard", "cmd_check_auth"))
 
 
+def _check_name_args(check: argparse.ArgumentParser) -> None:
+    _add_common(check)
+    _add_index(check, offline=False)  # --offline says what is not checked; an unreachable index is exit 2
+    check.add_argument("--similar", action="store_true",
+                       help="also read the index's list of every project (kept in the user's cache with "
+                       "its ETag) and report the names it would call too similar")
+    check.add_argument("--offline", action="store_true",
+                       help="only the checks that need no index: a valid name, no standard-library module")
+    check.set_defaults(handler=LazyHandler("release_guard.name_guard", "cmd_check_name"))
+
+
 def _release_args(release: argparse.ArgumentParser) -> None:
     _add_common(release)
     _add_index(release, offline=False)
@@ -189,6 +200,9 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
                    "--strict and the index would (pre-commit hook id: twine-check)", _check_dist_args),
     "check-auth": ("the credentials twine would send: would the index answer 403, and why (no secret "
                    "is printed)", _check_auth_args),
+    "check-name": ("first-release checks of the project name: valid, no standard-library module, free "
+                   "on the index or this repository's own, not too similar to another (--similar)",
+                   _check_name_args),
     "check": ("every check that applies, in one run: will the release succeed? (pre-commit hook id: "
               "release-preflight)", _check_args),
     "release": ("check, clean, build, check the files, upload them with twine and see them on the "

@@ -11,6 +11,7 @@ page or an empty body is none of these.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -314,6 +315,10 @@ def _json_root(url: str, text: str, complete: bool) -> RootVerdict:
     data, problem = _json_or_problem(text)
     if problem is not None:
         return RootVerdict("other", problem)
+    return _json_data_root(url, data)
+
+
+def _json_data_root(url: str, data: Any) -> RootVerdict:
     if not isinstance(data, dict):
         return RootVerdict("other", "JSON that is not an object")
     meta = data.get("meta")
@@ -324,3 +329,67 @@ def _json_root(url: str, text: str, complete: bool) -> RootVerdict:
     if isinstance(data.get("files"), list):
         return RootVerdict("project")
     return RootVerdict("other", "JSON without 'projects' and 'meta'")
+
+
+# A root's project links, found without the HTML parser: a public index lists every project
+# (some 30 MB of HTML), which html.parser takes seconds to read and this a fraction of one.
+# Each search starts where the last tag ended, so a hostile page costs linear time.
+_ANCHOR_START = re.compile(r"<a[\s>]", re.IGNORECASE)
+_HREF = re.compile(r"""\shref\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+)""", re.IGNORECASE)
+JUDGE_CHARS = 256 * 1024  # a root is judged by its beginning, as `root_verdict` does a prefix
+
+
+def root_names(url: str, content_type: str, text: str) -> list[str]:
+    """The project names an index root lists: PEP 691 `projects[].name`, or the labels of a
+    PEP 503 root's project links. A page that is no Simple index root is an error."""
+    import html
+
+    from packaging.utils import canonicalize_name
+
+    if media_type(content_type) == "json":
+        return _json_names(url, load_json(url, text))
+    verdict = root_verdict(url, content_type, text[:JUDGE_CHARS], complete=len(text) <= JUDGE_CHARS)
+    _require_root(url, verdict)
+    names = []
+    for href, label in _anchors(text):
+        href = html.unescape(href) if "&" in href else href
+        label = (html.unescape(label) if "&" in label else label).strip().rstrip("/")
+        path = href.partition("#")[0].partition("?")[0]
+        segment = path.rstrip("/").rpartition("/")[2]
+        # `_is_project_link`, with the usual case (the label is the link's last segment) first
+        if path.endswith("/") and label and not href.startswith("../") and (segment == label or (
+                canonicalize_name(unquote(segment)) == canonicalize_name(label))):
+            names.append(label)
+    return names
+
+
+def _anchors(text: str) -> Iterator[tuple[str, str]]:
+    """(href, label text up to the next tag) of each `<a href=...>`, in one pass."""
+    at = 0
+    while (start := _ANCHOR_START.search(text, at)) is not None:
+        close = text.find(">", start.start())
+        if close < 0:
+            return
+        href = _HREF.search(text, start.start() + 2, close)
+        end = text.find("<", close + 1)
+        at = close + 1 if end < 0 else end
+        if href is not None:
+            yield href.group(1).strip("\"'"), text[close + 1:at if end >= 0 else len(text)]
+
+
+def _json_names(url: str, data: Any) -> list[str]:
+    _require_root(url, _json_data_root(url, data))
+    names = []
+    for entry in data["projects"]:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            raise malformed(url, "a project entry has no name")
+        names.append(name)
+    return names
+
+
+def _require_root(url: str, verdict: RootVerdict) -> None:
+    if verdict.kind == "project":
+        raise malformed(url, "a project's page, not the index root that lists the projects")
+    if verdict.kind != "index":
+        raise malformed(url, f"not a Simple index root ({verdict.detail})")

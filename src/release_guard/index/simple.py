@@ -22,6 +22,7 @@ from release_guard.index.pages import (
     media_type,
     project_html,
     project_json,
+    root_names,
     root_verdict,
 )
 from release_guard.index.pages import decode as _decode
@@ -43,9 +44,13 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-__all__ = ["IndexFile", "ProjectPage", "fetch_each", "fetch_project", "fetch_projects"]
+__all__ = ["IndexFile", "ProjectList", "ProjectPage", "fetch_each", "fetch_project", "fetch_project_list",
+           "fetch_projects"]
 
 ROOT_PREFIX_BYTES = 256 * 1024  # enough to judge a root; a public index's is far larger
+# The whole root, read only for the list of every project: the public index's is some 30 MB
+# of HTML (less as JSON), and twice that is all one read may take.
+LIST_MAX_BYTES = 64 * 1024 * 1024
 _ROOT_HINT = ("check the index URL for a typo: it must be the Simple API root that lists the projects, "
               "e.g. http://HOST/simple/ or devpi's http://HOST/USER/INDEX/+simple/ "
               "(--repository-url / --index-url / index-url)")
@@ -76,6 +81,15 @@ class ProjectPage:
         """The newest version, yanked and pre-releases included; None if there is none."""
         return self.versions[-1] if self.versions else None
 
+
+
+@dataclass(frozen=True)
+class ProjectList:
+    """Every project the index root lists, by the names it shows; `etag` is the root's entity
+    tag (for If-None-Match next time), when it sent a well-formed one."""
+
+    names: tuple[str, ...]
+    etag: str | None
 
 
 def _sorted_versions(files: Iterable[IndexFile], listed: Iterable[str]) -> tuple[Version, ...]:
@@ -134,6 +148,21 @@ class _Reader:
         if not 200 <= reply.status < 300:
             raise _refused(self.repo, reply)
         return _page(canonical, reply)
+
+    def project_list(self, etag: str | None, max_bytes: int) -> ProjectList | None:
+        """The root's list of projects; None when it answers 304 Not Modified to `etag`."""
+        extra = {"If-None-Match": etag} if etag else {}
+        reply = _get(self.repo, self.base, self.timeouts, self.retries, max_bytes, self.deadline, extra=extra)
+        if reply.status == 304 and etag:
+            return None
+        if not 200 <= reply.status < 300:
+            raise _refused(self.repo, reply)
+        if reply.url != self.base:  # another path's list is not this index's
+            raise IndexError_(f"the index root {self.base} redirects to {sanitize_url(reply.url)[:200]}",
+                              hint="use that URL as the index URL, if it is the index you mean "
+                              "(--repository-url / --index-url / index-url)")
+        names = root_names(reply.url, reply.content_type, _decode(reply.url, reply.body))
+        return ProjectList(tuple(names), reply.etag)
 
     def _confirm_root(self, project: str) -> None:
         with self._root_lock:
@@ -259,4 +288,29 @@ def fetch_each(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         if own:
+            clock.close()
+
+
+def fetch_project_list(
+    repo: Repository,
+    *,
+    etag: str | None = None,
+    timeouts: Timeouts = _DEFAULT_TIMEOUTS,
+    retries: int = 2,
+    max_bytes: int = LIST_MAX_BYTES,
+    deadline: Deadline | None = None,
+) -> ProjectList | None:
+    """Read the index root (`index_url` itself), the list of every project on the index, in
+    one GET of at most `max_bytes`; with `etag`, as a conditional GET (If-None-Match), which
+    gives None when the list has not changed since.
+
+    Raises IndexError_ as `fetch_project` does, and when the root is no Simple index root
+    (a project's page, a login form, ...) or redirects to another path.
+    """
+    clock = Deadline() if deadline is None else deadline
+    try:
+        reader = _Reader(repo, timeouts, retries, max_bytes, clock)
+        return reader.project_list(etag, max_bytes)
+    finally:
+        if deadline is None:
             clock.close()

@@ -10,6 +10,7 @@ when no answer came at all: the one failure that --allow-offline forgives.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,14 @@ class Timeouts:
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# RFC 9110 entity-tag: it goes back to the server in a header, so nothing else is kept.
+_ETAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]{0,200}"')
+
+
+def valid_etag(value: str | None) -> str | None:
+    """`value` when it is a well-formed entity tag (which is safe to send back), else None."""
+    return value if value is not None and _ETAG.fullmatch(value) else None
+
 
 @dataclass(frozen=True)
 class _Reply:
@@ -70,6 +79,7 @@ class _Reply:
     location: str | None
     body: bytes = field(repr=False)
     complete: bool = True  # False: `body` is only the first bytes (a `prefix` read)
+    etag: str | None = None  # the validator to send back in If-None-Match, when well-formed
 
 
 class _TransientError(Exception):
@@ -216,6 +226,7 @@ def _open_once(url: str, headers: Mapping[str, str], timeouts: Timeouts, max_byt
                 location=response.headers.get("Location"),
                 body=body,
                 complete=complete,
+                etag=valid_etag(response.headers.get("ETag")),
             )
     except Exception as exc:
         if deadline.expired():  # whatever broke, it broke because the time was up
@@ -270,9 +281,10 @@ def require_safe_transport(repo: Repository) -> None:
 
 
 def _follow(repo: Repository, url: str, timeouts: Timeouts, max_bytes: int, deadline: Deadline,
-            prefix: bool = False) -> _Reply:
-    """GET `url`, following at most MAX_REDIRECTS redirects within the index's origin."""
-    headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **_auth_headers(repo)}
+            prefix: bool = False, extra: Mapping[str, str] | None = None) -> _Reply:
+    """GET `url` (with the `extra` headers), following at most MAX_REDIRECTS redirects within
+    the index's origin."""
+    headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **(extra or {}), **_auth_headers(repo)}
     home = _origin(repo.index_url)
     current, status = url, 0
     for _ in range(MAX_REDIRECTS + 1):
@@ -312,7 +324,7 @@ def _cross_host(url: str, target: str, status: int, secret: str | None) -> Index
 
 
 def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes: int,
-         deadline: Deadline, prefix: bool = False) -> _Reply:
+         deadline: Deadline, prefix: bool = False, extra: Mapping[str, str] | None = None) -> _Reply:
     """`_follow` with retries and backoff on 5xx, resets, refusals and timeouts, as long as
     the deadline allows."""
     last = ""
@@ -322,7 +334,7 @@ def _get(repo: Repository, url: str, timeouts: Timeouts, retries: int, max_bytes
         if deadline.expired():
             raise past_deadline(url, deadline)
         try:
-            reply = _follow(repo, url, timeouts, max_bytes, deadline, prefix)
+            reply = _follow(repo, url, timeouts, max_bytes, deadline, prefix, extra)
         except _TransientError as exc:
             last = exc.reason
             continue
