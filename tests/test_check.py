@@ -43,6 +43,8 @@ def test_offline_runs_what_needs_no_network_and_says_what_it_skipped(repo: GitRe
         ["version", "ok"],
         ["tags", "ok: v1.2"],
         ["index", "skipped (--offline)"],
+        ["name", "ok: project name demo-pkg ok: valid (normalized demo-pkg, file names start demo_pkg-), no "
+                 "standard-library module; the index was not read (--offline)"],
         ["auth", "skipped (twine would find no credentials; --auth checks all the same)"],
         ["dist", "skipped (--build to build and check the sdist and wheel)"],
     ]
@@ -68,6 +70,7 @@ def test_a_version_already_on_the_index(repo: GitRepo, cli: Any, pypiserver_inde
 
 @pytest.mark.slow
 def test_a_new_version_and_its_build_pass(repo: GitRepo, cli: Any, pypiserver_index: LocalIndex) -> None:
+    project(repo, "1.1", "v1.1")  # the index's demo-pkg 1.1 is this repository's release
     project(repo, "1.2")
     result = cli("check", "--build", "--no-isolation", "--repository-url", pypiserver_index.upload_url,
                  cwd=repo.path)
@@ -76,6 +79,8 @@ def test_a_new_version_and_its_build_pass(repo: GitRepo, cli: Any, pypiserver_in
         ["version", "ok"],
         ["tags", "ok: no release tag on HEAD"],
         ["index", f"ok: 1.2 is new on {pypiserver_index.simple_url}"],
+        ["name", f"ok: project name demo-pkg ok: valid (normalized demo-pkg, file names start demo_pkg-); on "
+                 f"{pypiserver_index.simple_url} with the versions of this repository's release tags (v1.1)"],
         ["auth", "skipped (twine would find no credentials; --auth checks all the same)"],
         ["dist", "ok: the built sdist and wheel"],
     ]
@@ -119,3 +124,13 @@ def test_auth_checks_all_the_same_with_auth(repo: GitRepo, cli: Any) -> None:
     assert result.code == 1
     assert "RG501" in result.out
     assert dict(table(result.out))["auth"].startswith("failed")
+
+
+@pytest.mark.slow
+def test_a_name_that_belongs_to_another_project(repo: GitRepo, cli: Any,
+                                                pypiserver_index: LocalIndex) -> None:
+    project(repo, "1.2")
+    result = cli("check", "--repository-url", pypiserver_index.upload_url, cwd=repo.path)
+    assert result.code == 1
+    assert "RG603" in result.out
+    assert dict(table(result.out))["name"].startswith("failed")

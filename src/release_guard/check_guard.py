@@ -1,11 +1,12 @@
 """check: every check that applies to the project, in one run — "will my release succeed?"
 
 Rows, each timed: version (check-version on the working tree), tags (the release tags on
-HEAD name the version), index (the version is new on the target index), name (a first
-release's name: check-name), auth (the credentials twine would use: check-auth, when there
-are any or with --auth), dist (check-dist on a fresh build, with --build). The index is read
-once, in a thread, while git works. `--offline` runs only what needs no network and says
-which rows it skipped. Findings come first, then one table: check, result, time.
+HEAD name the version), index (the version is new on the target index), name (check-name:
+a valid name, no standard-library module, not another project's; offline, the first two),
+auth (the credentials twine would use: check-auth, when there are any or with --auth), dist
+(check-dist on a fresh build, with --build). The index is read once, in a thread, while git
+works. `--offline` runs only what needs no network and says which rows it skipped.
+Findings come first, then one table: check, time, result.
 """
 
 from __future__ import annotations
@@ -86,6 +87,13 @@ def _index(ctx: _Context) -> tuple[list[Finding], str]:
     return list(verdict.findings), note
 
 
+def _name(ctx: _Context) -> tuple[list[Finding], str]:
+    from release_guard import name_guard
+
+    findings, ok, _ = name_guard.findings_for(ctx.args)
+    return [f for f in findings if f.code != "RG605"], ok.removeprefix("release-guard: ")
+
+
 def _auth(ctx: _Context) -> tuple[list[Finding], str]:
     from release_guard import auth_guard
 
@@ -113,6 +121,7 @@ def _rows(ctx: _Context) -> list[tuple[str, Check | None, str]]:
         ("version", _version, ""),
         ("tags", _tags, ""),
         ("index", None if args.offline else _index, offline),
+        ("name", _name, ""),
         ("auth", _auth, ""),
         ("dist", _dist if args.build else None, "--build to build and check the sdist and wheel"),
     ]

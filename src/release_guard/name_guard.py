@@ -74,16 +74,10 @@ def _release_tags(project_dir: str, cfg: config_mod.Config, name: str) -> tuple[
 
 
 def _target(args: argparse.Namespace, cfg: config_mod.Config) -> Repository:
-    """The index to read, chosen as every command chooses it (see tag_guard._repository)."""
-    from release_guard import tag_guard
-    from release_guard.index import targets
+    """The index to read, chosen as every command chooses it (release.resolve_target)."""
+    from release_guard import release
 
-    repository, from_project = tag_guard._repository(cfg, args)
-    index_url_from_project = bool(cfg.index_url) and not (
-        args.index_url or "RELEASE_GUARD_INDEX_URL" in os.environ)
-    return targets.resolve_repository(repository, args.repository_url, args.config_file, cfg.index_url,
-                                      repository_from_project=from_project,
-                                      index_url_from_project=index_url_from_project)
+    return release.resolve_target(args, cfg, for_upload=False)[0]
 
 
 def _online(args: argparse.Namespace, facts: nchecks.NameFacts, cfg: config_mod.Config,
@@ -104,7 +98,7 @@ def _online(args: argparse.Namespace, facts: nchecks.NameFacts, cfg: config_mod.
             return findings, nchecks.passed_line(facts, found, nchecks.owning_tags(found, tags))
         findings = nchecks.stdlib(facts, prohibited)  # the index asks only when it creates a project
         compared = None
-        if args.similar:
+        if getattr(args, "similar", False):
             listing = read_listing(target, os.environ, timeouts=timeouts, deadline=deadline)
             if listing.cache_problem:
                 sys.stderr.write("release-guard: the list of projects was not cached: "
@@ -114,15 +108,16 @@ def _online(args: argparse.Namespace, facts: nchecks.NameFacts, cfg: config_mod.
     return findings, nchecks.passed_line(facts, found, compared=compared)
 
 
-def cmd_check_name(args: argparse.Namespace) -> int:
+def findings_for(args: argparse.Namespace) -> tuple[list[Finding], str, config_mod.Config]:
+    """check-name's findings, ok line and config (check's name row runs it too)."""
     facts, cfg = _read(args)
     findings = nchecks.valid(facts)
     if findings:  # the index refuses it before anything else: nothing more to ask
-        return emit(findings, args.format, os.environ, ignore=cfg.ignore)
+        return findings, "", cfg
     prohibited = nchecks.stdlib_prohibited(stdlib_modules())
     if args.offline:
-        findings = [*nchecks.stdlib(facts, prohibited), nchecks.offline(args.similar)]
-        return emit(findings, args.format, os.environ, nchecks.passed_line(facts, None), cfg.ignore)
+        findings = [*nchecks.stdlib(facts, prohibited), nchecks.offline(getattr(args, "similar", False))]
+        return findings, nchecks.passed_line(facts, None), cfg
     try:
         findings, ok = _online(args, facts, cfg, prohibited)
     except IndexError_ as exc:
@@ -130,4 +125,9 @@ def cmd_check_name(args: argparse.Namespace) -> int:
             raise
         hint = exc.hint.replace(_ALLOW_OFFLINE, "--offline runs only the checks that need no index")
         raise IndexError_(exc.message, hint, unreachable=True) from None
+    return findings, ok, cfg
+
+
+def cmd_check_name(args: argparse.Namespace) -> int:
+    findings, ok, cfg = findings_for(args)
     return emit(findings, args.format, os.environ, ok, cfg.ignore)
