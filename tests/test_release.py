@@ -549,6 +549,62 @@ def test_dist_as_a_symlink_is_exit_2_and_nothing_is_written_through_it(
     assert listed(pypiserver_fresh) == []
 
 
+def cross_device_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The build's temporary folder on another file system than the project, as with a tmpfs
+    /tmp: a real one where /dev/shm is one, else os.rename and os.replace out of it fail as
+    they would (EXDEV)."""
+    import errno
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        other = Path(tempfile.mkdtemp(dir=shm, prefix="release-guard-test-"))
+        monkeypatch.setattr(tempfile, "tempdir", str(other))
+        return
+    for name in ("rename", "replace"):
+        real = getattr(os, name)
+
+        def cross(src: str, dst: str, *args: object, real: Callable[..., None] = real,
+                  **kwargs: object) -> None:
+            if "release-guard-build-" in os.fspath(src) and "release-guard-build-" not in os.fspath(dst):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            real(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, cross)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_symlink_in_dist_named_like_a_built_file_is_never_written_through(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """clean leaves a symlink alone; the build must not then write its file through it (a copy
+    across file systems opens the destination, and follows the link)."""
+    root = write_project(repo)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not ours to overwrite\n")
+    (root / "dist").mkdir()
+    (root / "dist" / SDIST).symlink_to(victim)
+    (root / "dist" / WHEEL).symlink_to(tmp_path / "created-elsewhere.whl")  # dangling
+    cross_device_builds(monkeypatch, tmp_path)
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2, result.out + result.err
+    assert result.out == ""
+    assert result.err.endswith(f"release-guard: error: dist/{WHEEL} is a symbolic link: release writes no "
+                               "file through one (hint: remove the link from dist)\n")
+    assert victim.read_text() == "not ours to overwrite\n"
+    assert not (tmp_path / "created-elsewhere.whl").exists()
+    assert sorted(p.name for p in (root / "dist").iterdir()) == [WHEEL, SDIST]
+    assert all((root / "dist" / name).is_symlink() for name in (WHEEL, SDIST))
+    assert listed(pypiserver_fresh) == []
+
+    for name in (WHEEL, SDIST):
+        (root / "dist" / name).unlink()
+    again = release(cli, root, pypiserver_fresh, "--dry-run")  # across file systems, without links
+    assert again.code == 0, again.out + again.err
+    assert sorted(p.name for p in (root / "dist").iterdir()) == [WHEEL, SDIST]  # no .part left
+    assert not any((root / "dist" / name).is_symlink() for name in (WHEEL, SDIST))
+
+
 # ------------------------------------------------------------------ check-dist stops the release
 
 

@@ -116,9 +116,35 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
         if not built:
             raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")
         dist.mkdir(exist_ok=True)
-        import shutil
+        for item in built:
+            if (dist / item.path.name).is_symlink():  # clean leaves links alone: so does the build
+                raise BuildError(f"{shown_path(project_dir, f'dist/{item.path.name}')} is a symbolic link: "
+                                 "release writes no file through one", hint="remove the link from dist")
+        return [_place(item.path, dist) for item in built]
 
-        return [Path(shutil.move(os.fspath(item.path), os.fspath(dist / item.path.name))) for item in built]
+
+def _place(built: Path, dist: Path) -> Path:
+    """Move a built file into dist/ by renaming, which replaces a name and never follows a link
+    there; across file systems (a tmpfs /tmp) a copy into a new file in dist/, then a rename.
+    (shutil.move's copy opens the destination, and so writes through a link of that name.)"""
+    import errno
+    import shutil
+
+    target = dist / built.name
+    try:
+        built.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        fd, part = tempfile.mkstemp(dir=dist, prefix=f".{built.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, built.open("rb") as data:
+                shutil.copyfileobj(data, out)
+            Path(part).replace(target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return target
 
 
 def check(paths: Sequence[Path], info: ProjectInfo, cfg: config_mod.Config, project_dir: str,
