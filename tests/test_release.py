@@ -278,6 +278,21 @@ def test_a_wrong_password_is_rg406_naming_403_and_never_shown(
 
 
 @pytest.mark.slow
+def test_a_refused_upload_fails_even_when_the_project_ignores_rg406(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ignore` silences checks; twine's failure is no check: a release that did not upload is
+    never exit 0 (a contributor's pyproject.toml must not turn a failed release job green)."""
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", "not-the-password-42")
+    root = write_project(repo, tool='[tool.release-guard]\nignore = ["RG406", "RG407"]\n')
+    result = release(cli, root, pypiserver_fresh)
+    assert result.code == 1, result.out + result.err
+    assert result.out.startswith(f"RG406 upload to {pypiserver_fresh.upload_url} refused (403 Forbidden)")
+    assert "released" not in result.out
+    assert listed(pypiserver_fresh) == []
+
+
+@pytest.mark.slow
 def test_no_username_and_no_terminal_is_rg406_credential_not_found(
         repo: GitRepo, pypiserver_fresh: LocalIndex) -> None:
     root = write_project(repo)

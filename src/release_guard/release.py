@@ -256,10 +256,10 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
     with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
         outcome = upload.run([os.fspath(p) for p in files], target_args,
                              upload.secrets_of(target, os.environ), os.environ, run.steps.say)
-    if outcome.returncode != 0:
+    if outcome.returncode != 0:  # twine's failure is no check that `ignore` may silence
         run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
                                                    page.versions, upload_to))
-        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+        return emit(run.findings, args.format, os.environ, ignore=set(cfg.ignore) - {rchecks.REFUSED})
     if args.wait == 0:
         run.steps.skip("verify", "--wait 0")
         seen = True
