@@ -466,11 +466,21 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.not_found(project)
 
     def do_POST(self) -> None:
-        """An upload to `/refuse/<key>/`: read in full, then refused with UPLOAD_REFUSALS[key]."""
+        """An upload to `/refuse/<key>/`: read in full, then refused with UPLOAD_REFUSALS[key].
+        `/echo/<n>/` refuses with 403 and a reason of n `x` and then the password the client
+        sent; `/echo-header/` with the client's Authorization header in the reason."""
         self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}))
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         key = self.path.removeprefix("/refuse/").strip("/")
         status, reason = UPLOAD_REFUSALS.get(key, (404, "Not Found"))
+        if self.path.startswith(("/echo/", "/echo-header/")):
+            import base64
+
+            header = self.headers.get("Authorization", "")
+            password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")[2]
+            pad = self.path.removeprefix("/echo/").strip("/")
+            status, reason = 403, (f"bad Authorization: {header}" if self.path.startswith("/echo-header/")
+                                   else "x" * int(pad) + password)
         self.send_response(status, reason)
         self.send_header("Content-Type", "text/plain")
         body = f"{status} {reason}".encode()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo, Result
+from conftest import GitRepo, LeakGuard, Result
 from index_servers import (
     PASSWORD,
     UPLOAD_REFUSALS,
@@ -327,6 +327,25 @@ def test_a_refusal_of_the_public_index_is_explained(
         "version is never re-released\n"
         "  hint: bump the version (1.0.1, 1.1.0, 2.0.0, 1.0.1.dev0) and release again\n")
     assert [r.path for r in fault_server.main.records if r.path.startswith("/refuse/")] == ["/refuse/exists/"]
+
+
+WRAPPED = "Wrapped-Secret-Value"  # no digit: not shaped like a token, so only masking can hide it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pad", [975, 982, 985, 988, 991])
+def test_a_password_that_twine_wraps_across_two_lines_is_masked(
+        pad: int, fault_server: FaultServers, one_sdist: Path, leak_guard: LeakGuard) -> None:
+    """A server that echoes the password after a long run of text: twine's console (1000
+    columns) folds the line inside the password, and neither half may show."""
+    leak_guard.register(WRAPPED)
+    said, outcome = twine_upload(one_sdist, f"{fault_server.url}echo/{pad}/", WRAPPED)
+    assert outcome.status == 403
+    shown = [line.removeprefix("  twine: ") for line in said]
+    assert len(shown[-2]) > 900  # the reason took two lines (at 991, the password is all on the second)
+    assert WRAPPED not in "".join(shown)
+    assert WRAPPED not in outcome.reason.replace(" ", "")
+    assert "********" in shown[-2] + shown[-1]
 
 
 @pytest.fixture(scope="module")

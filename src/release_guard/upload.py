@@ -3,8 +3,8 @@
 twine runs as `python -m twine upload` with the arguments that name the target exactly as
 the user named it (`-r`, `--repository-url`, `--config-file`; `TWINE_*` stay in the
 environment, where twine reads them), non-interactive when there is no terminal. Its
-output is shown line by line with every secret masked, and its refusal is returned for
-checks.release to explain.
+output is shown line by line with every secret masked — also one that twine's console
+folded across two lines — and its refusal is returned for checks.release to explain.
 """
 
 from __future__ import annotations
@@ -87,6 +87,23 @@ def mask(line: str, secrets: Iterable[str]) -> str:
     return _masked(_USERINFO.sub("", line))
 
 
+def unwrap(held: str, line: str, secrets: Iterable[str]) -> tuple[str, str]:
+    """Two consecutive lines of twine's output with any secret that its console folded across
+    them masked: the secret's head ends `held`, its tail starts `line` after the continuation's
+    indent (a space that a word wrap dropped is not needed)."""
+    held = _ANSI.sub("", held).rstrip()
+    line = _ANSI.sub("", line)
+    rest = line.lstrip()
+    indent = line[: len(line) - len(rest)]
+    for secret in secrets:
+        for cut in range(1, len(secret)):
+            head, tail = secret[:cut].rstrip(), secret[cut:].lstrip()
+            if head and tail and held.endswith(head) and rest.startswith(tail):
+                held, rest = held[: -len(head)] + "********", "********" + rest[len(tail):]
+                break
+    return held, indent + rest
+
+
 def _command(files: Sequence[str], target_args: Sequence[str], interactive: bool) -> list[str]:
     command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar", *target_args]
     if not interactive:
@@ -105,12 +122,26 @@ def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str]
                             env=env)
     assert proc.stdout is not None
     lines: list[str] = []
+
+    def show(line: str) -> None:
+        shown = mask(line, secrets)
+        lines.append(shown)
+        if shown.strip():
+            say(f"  twine: {shown.strip()}")
+
+    held: str | None = None  # a line is shown once the next one shows no secret folded across both
     try:
-        for line in _lines(proc.stdout.fileno()):
-            shown = mask(line, secrets)
-            lines.append(shown)
-            if shown.strip():
-                say(f"  twine: {shown.strip()}")
+        for line, complete in _lines(proc.stdout.fileno()):
+            if held is not None:
+                held, line = unwrap(held, line, secrets) if complete else (held, line)
+                show(held)
+                held = None
+            if complete:
+                held = line
+            elif line:
+                show(line)
+        if held is not None:
+            show(held)
     finally:
         proc.stdout.close()
         returncode = proc.wait()
@@ -122,15 +153,15 @@ def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str]
     return Outcome(returncode, status, reason)
 
 
-def _lines(fd: int) -> Iterable[str]:
-    """Lines from `fd` as they come; a partial line (a prompt) once it has waited a moment."""
+def _lines(fd: int) -> Iterable[tuple[str, bool]]:
+    """(line, True) for each line from `fd` as it comes; (partial line, False) when nothing more
+    came for a moment — a prompt, or "" — and at the end."""
     pending = b""
     while True:
         ready, _, _ = select.select([fd], [], [], PARTIAL_LINE_WAIT)
         if not ready:
-            if pending:
-                yield pending.decode("utf-8", "replace")
-                pending = b""
+            yield pending.decode("utf-8", "replace"), False
+            pending = b""
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
@@ -138,6 +169,5 @@ def _lines(fd: int) -> Iterable[str]:
         pending += chunk
         *complete, pending = pending.split(b"\n")
         for raw in complete:
-            yield raw.decode("utf-8", "replace")
-    if pending:
-        yield pending.decode("utf-8", "replace")
+            yield raw.decode("utf-8", "replace"), True
+    yield pending.decode("utf-8", "replace"), False
