@@ -348,6 +348,29 @@ def test_a_password_that_twine_wraps_across_two_lines_is_masked(
     assert "********" in shown[-2] + shown[-1]
 
 
+@pytest.mark.slow
+def test_a_server_that_echoes_the_authorization_header_shows_no_credentials(
+        repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Basic base64(user:password)` is the password in another spelling: a short one is not
+    shaped like a token, so only masking can hide it."""
+    import base64
+
+    basic = base64.b64encode(f"{USERNAME}:hunter22".encode()).decode()
+    leak_guard.register(basic)
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", "hunter22")
+    root = write_project(repo)
+    target = f"{fault_server.url}echo-header/"
+    result = cli("release", "--no-isolation", "--repository-url", target, "--index-url",
+                 pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    assert result.out.startswith(f"RG406 upload to {target} refused (403 Forbidden bad Authorization: Basic "
+                                 "********)")
+    assert basic not in result.out + result.err
+    assert "  twine: bad Authorization: Basic ********" in result.err
+
+
 @pytest.fixture(scope="module")
 def one_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [sdist] = [p for p in build_dist(tmp_path_factory.mktemp("twine"), "demo-rel", "1.0") if p.name == SDIST]

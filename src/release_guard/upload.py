@@ -71,12 +71,29 @@ def require_upload_allowed(target: Repository) -> None:
 
 
 def secrets_of(target: Repository, environ: Mapping[str, str]) -> list[str]:
-    """Every secret twine may know: masked wherever it would appear in twine's output."""
+    """Every secret twine may know, and the `Authorization: Basic` value it sends them in
+    (base64 of `user:password`, which a careless server echoes): masked wherever it would
+    appear in twine's output."""
     found = [target.password, environ.get("TWINE_PASSWORD")]
     for url in (environ.get("TWINE_REPOSITORY_URL"),):
         if url and "@" in url.partition("://")[2]:
             found.append(url.partition("://")[2].rpartition("@")[0])
+    passwords = {p for p in found if p}
+    users = {u for u in (target.username, environ.get("TWINE_USERNAME"), "__token__") if u}
+    found += [_basic(user, password) for user in users for password in passwords]
     return sorted({s for s in found if s and len(s) >= 3}, key=len, reverse=True)
+
+
+def _basic(user: str, password: str) -> str:
+    """The credentials of `Authorization: Basic`, as requests encodes them (latin-1, else UTF-8)."""
+    import base64
+
+    pair = f"{user}:{password}"
+    try:
+        raw = pair.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = pair.encode("utf-8")
+    return base64.b64encode(raw).decode("ascii")
 
 
 def mask(line: str, secrets: Iterable[str]) -> str:
