@@ -371,6 +371,28 @@ def test_a_server_that_echoes_the_authorization_header_shows_no_credentials(
     assert "  twine: bad Authorization: Basic ********" in result.err
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["--repository-url", "RELEASE_GUARD_REPOSITORY"])
+def test_a_percent_encoded_password_in_the_url_is_masked_as_twine_sends_it(
+        how: str, repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine takes the URL's userinfo as it is written (urlparse does not decode it) and sends
+    `hunter%2D22`: that spelling is the secret twine knows, and the one a server echoes."""
+    encoded = "hunter%2D22"
+    leak_guard.register(encoded, "hunter-22")
+    target = f"http://{USERNAME}:{encoded}@127.0.0.1:{fault_server.main.port}/echo/0/"
+    args = ["--repository-url", target] if how == "--repository-url" else []
+    if how != "--repository-url":
+        monkeypatch.setenv(how, target)
+    root = write_project(repo)
+    result = cli("release", "--no-isolation", *args, "--index-url", pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    shown = f"http://127.0.0.1:{fault_server.main.port}/echo/0/"
+    assert result.out.startswith(f"RG406 upload to {shown} refused (403 Forbidden ********)")
+    assert encoded not in result.out + result.err
+    assert "  twine: ********" in result.err
+
+
 @pytest.fixture(scope="module")
 def one_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [sdist] = [p for p in build_dist(tmp_path_factory.mktemp("twine"), "demo-rel", "1.0") if p.name == SDIST]

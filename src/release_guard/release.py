@@ -255,7 +255,8 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
         return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
     with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
         outcome = upload.run([os.fspath(p) for p in files], target_args,
-                             upload.secrets_of(target, os.environ), os.environ, run.steps.say)
+                             upload.secrets_of(target, os.environ, target_args), os.environ,
+                             run.steps.say)
     if outcome.returncode != 0:  # twine's failure is no check that `ignore` may silence
         run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
                                                    page.versions, upload_to))

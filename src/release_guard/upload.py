@@ -70,17 +70,27 @@ def require_upload_allowed(target: Repository) -> None:
             "credentials in clear text", hint="use the index's https:// upload URL")
 
 
-def secrets_of(target: Repository, environ: Mapping[str, str]) -> list[str]:
+def secrets_of(target: Repository, environ: Mapping[str, str], target_args: Sequence[str] = ()) -> list[str]:
     """Every secret twine may know, and the `Authorization: Basic` value it sends them in
     (base64 of `user:password`, which a careless server echoes): masked wherever it would
-    appear in twine's output."""
-    found = [target.password, environ.get("TWINE_PASSWORD")]
-    for url in (environ.get("TWINE_REPOSITORY_URL"),):
+    appear in twine's output. The userinfo of a URL twine is given counts as written:
+    twine does not percent-decode it (`p%40ss` is what it sends), release-guard does."""
+    from urllib.parse import urlsplit
+
+    passwords = {target.password, environ.get("TWINE_PASSWORD")}
+    users = {target.username, environ.get("TWINE_USERNAME"), "__token__"}
+    found: list[str | None] = []
+    for url in (environ.get("TWINE_REPOSITORY_URL"), *(arg for arg in target_args if "://" in arg)):
         if url and "@" in url.partition("://")[2]:
             found.append(url.partition("://")[2].rpartition("@")[0])
-    passwords = {p for p in found if p}
-    users = {u for u in (target.username, environ.get("TWINE_USERNAME"), "__token__") if u}
-    found += [_basic(user, password) for user in users for password in passwords]
+            try:
+                parts = urlsplit(url)
+                users.add(parts.username)
+                passwords.add(parts.password)
+            except ValueError:
+                pass
+    found += passwords
+    found += [_basic(user, password) for user in users for password in passwords if user and password]
     return sorted({s for s in found if s and len(s) >= 3}, key=len, reverse=True)
 
 
