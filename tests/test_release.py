@@ -393,6 +393,32 @@ def test_a_percent_encoded_password_in_the_url_is_masked_as_twine_sends_it(
     assert "  twine: ********" in result.err
 
 
+@pytest.mark.slow
+def test_credentials_in_the_environment_stay_out_of_every_command_line(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command line is world-readable (ps, /proc/PID/cmdline), a process's environment is
+    not: an upload URL with userinfo in RELEASE_GUARD_REPOSITORY reaches twine through its
+    environment, not its arguments."""
+    with_userinfo = pypiserver_fresh.upload_url.replace("://", f"://{USERNAME}:{PASSWORD}@")
+    monkeypatch.setenv("RELEASE_GUARD_REPOSITORY", with_userinfo)
+    command_lines: list[str] = []
+    real_popen = subprocess.Popen
+
+    class RecordingPopen(real_popen):  # type: ignore[valid-type,misc]
+        def __init__(self, args: object, *rest: object, **kwargs: object) -> None:
+            command_lines.append(" ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args))
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
+    root = write_project(repo)
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+    twine = [line for line in command_lines if " twine upload " in line]
+    assert len(twine) == 1
+    assert [line for line in command_lines if PASSWORD in line] == []
+
+
 @pytest.fixture(scope="module")
 def one_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [sdist] = [p for p in build_dist(tmp_path_factory.mktemp("twine"), "demo-rel", "1.0") if p.name == SDIST]

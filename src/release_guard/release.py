@@ -95,7 +95,7 @@ def _read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     return info, config_mod.load(info.config_table, os.environ, overrides, where)
 
 
-def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, list[str]]:
+def _target(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[Repository, upload.TwineTarget]:
     from release_guard import tag_guard
     from release_guard.index import targets as index
 
@@ -133,18 +133,19 @@ class _Run:
         self.steps = Steps()
         self.findings: list[Finding] = []
 
-    def guard(self) -> tuple[ProjectInfo, config_mod.Config, Repository, list[str], Future[ProjectPage]]:
+    def guard(self) -> tuple[ProjectInfo, config_mod.Config, Repository, upload.TwineTarget,
+                             Future[ProjectPage]]:
         from release_guard import version_guard
 
         with self.steps.step("project, config and check-version"):
             info, cfg = _read(self.args)
             assert info.name is not None
-            target, target_args = _target(self.args, cfg)
+            target, twine = _target(self.args, cfg)
             pool = ThreadPoolExecutor(max_workers=1)
             page = pool.submit(_read_page, target, info.name, cfg)  # while git works
             pool.shutdown(wait=False)
             self.findings += version_guard.release_findings(self.args.project, info, cfg)
-        return info, cfg, target, target_args, page
+        return info, cfg, target, twine, page
 
     def tags(self, info: ProjectInfo, cfg: config_mod.Config) -> tuple[tuple[str, Version], ...]:
         with self.steps.step("release tags on HEAD"):
@@ -171,7 +172,7 @@ class _Run:
 
 def cmd_release(args: argparse.Namespace) -> int:
     run = _Run(args)
-    info, cfg, target, target_args, page_read = run.guard()
+    info, cfg, target, twine, page_read = run.guard()
     assert info.name is not None
     name = canonicalize_name(info.name)
     if _blocked(run.findings, cfg):
@@ -221,7 +222,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     if _blocked(run.findings, cfg):
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     assert built_version is not None
-    return _upload_and_verify(run, info.name, built_version, to_upload, target, target_args, page, cfg)
+    return _upload_and_verify(run, info.name, built_version, to_upload, target, twine, page, cfg)
 
 
 def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project_dir: str, index: str,
@@ -241,7 +242,7 @@ def _built_version(paths: Sequence[Path], name: str) -> Version | None:
 
 
 def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[Path], target: Repository,
-                       target_args: list[str], page: ProjectPage, cfg: config_mod.Config) -> int:
+                       twine: upload.TwineTarget, page: ProjectPage, cfg: config_mod.Config) -> int:
     args = run.args
     shown = [shown_path(args.project, f"dist/{p.name}") for p in files]
     where = target.display_url() if target.name is None else f"{target.name} ({target.display_url()})"
@@ -254,9 +255,9 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
               f"{', '.join(shown)} to {to}")
         return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
     with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
-        outcome = upload.run([os.fspath(p) for p in files], target_args,
-                             upload.secrets_of(target, os.environ, target_args), os.environ,
-                             run.steps.say)
+        environ = {**os.environ, **twine.environ}
+        outcome = upload.run([os.fspath(p) for p in files], twine.args,
+                             upload.secrets_of(target, environ, twine.args), environ, run.steps.say)
     if outcome.returncode != 0:  # twine's failure is no check that `ignore` may silence
         run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
                                                    page.versions, upload_to))

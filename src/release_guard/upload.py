@@ -1,8 +1,9 @@
 """Uploading with twine: the same target twine would choose, every line of its output masked.
 
-twine runs as `python -m twine upload` with the arguments that name the target exactly as
-the user named it (`-r`, `--repository-url`, `--config-file`; `TWINE_*` stay in the
-environment, where twine reads them), non-interactive when there is no terminal. Its
+twine runs as `python -m twine upload` with the target exactly as the user named it (`-r`,
+`--config-file`; an upload URL in TWINE_REPOSITORY_URL, never on the world-readable command
+line; `TWINE_*` stay in the environment, where twine reads them), non-interactive when
+there is no terminal. Its
 output is shown line by line with every secret masked — also one that twine's console
 folded across two lines — and its refusal is returned for checks.release to explain.
 """
@@ -33,23 +34,37 @@ class Outcome(NamedTuple):
     reason: str = ""
 
 
+class TwineTarget(NamedTuple):
+    """twine's target: its arguments, and what its environment adds. An upload URL goes in
+    TWINE_REPOSITORY_URL, as twine's --repository-url would (the flag's default is that
+    variable, and it beats --repository): a command line is world-readable, and the URL may
+    hold a password."""
+
+    args: list[str]
+    environ: dict[str, str]
+
+
 def twine_target(args_repository: str | None, args_repository_url: str | None, config_file: str | None,
-                 cfg_repository: str, environ: Mapping[str, str]) -> list[str]:
-    """twine's target arguments, from the same sources and in the same order as
-    tag_guard's reading of the index: a flag, RELEASE_GUARD_REPOSITORY, TWINE_REPOSITORY(_URL)
-    (left to twine), then the repository key."""
-    chosen: list[str] = []
+                 cfg_repository: str, environ: Mapping[str, str]) -> TwineTarget:
+    """twine's target, from the same sources and in the same order as tag_guard's reading of
+    the index: a flag, RELEASE_GUARD_REPOSITORY, TWINE_REPOSITORY(_URL) (left to twine), then
+    the repository key."""
+    chosen: str | None = None
     explicit = args_repository or environ.get("RELEASE_GUARD_REPOSITORY")
     if args_repository_url:
-        chosen = ["--repository-url", args_repository_url]
+        chosen = args_repository_url
     elif explicit:
-        chosen = ["--repository-url", explicit] if "://" in explicit else ["--repository", explicit]
+        chosen = explicit
     elif not (environ.get("TWINE_REPOSITORY") or environ.get("TWINE_REPOSITORY_URL")):
-        chosen = ["--repository-url", cfg_repository] if "://" in cfg_repository else [
-            "--repository", cfg_repository]
+        chosen = cfg_repository
+    target = TwineTarget([], {})
+    if chosen is not None and (args_repository_url or "://" in chosen):
+        target.environ["TWINE_REPOSITORY_URL"] = chosen
+    elif chosen is not None:
+        target.args.extend(["--repository", chosen])
     if config_file:
-        chosen += ["--config-file", config_file]
-    return chosen
+        target.args.extend(["--config-file", config_file])
+    return target
 
 
 def require_upload_allowed(target: Repository) -> None:
@@ -140,7 +155,8 @@ def _command(files: Sequence[str], target_args: Sequence[str], interactive: bool
 
 def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str],
         environ: Mapping[str, str], say: Callable[[str], None]) -> Outcome:
-    """`twine upload` of exactly `files`; its output, masked, goes to `say` as it comes."""
+    """`twine upload` of exactly `files` (`environ` is twine's whole environment, the
+    target's included); its output, masked, goes to `say` as it comes."""
     interactive = sys.stdin.isatty()
     env = {**environ, "COLUMNS": "1000", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("FORCE_COLOR", None)
