@@ -419,6 +419,38 @@ def test_credentials_in_the_environment_stay_out_of_every_command_line(
     assert [line for line in command_lines if PASSWORD in line] == []
 
 
+SEES_ENV = """import os, pathlib
+from setuptools import setup
+wanted = ("TWINE_", "RELEASE_GUARD_", "ACTIONS_ID_TOKEN_REQUEST_")
+seen = sorted(k for k in os.environ if k.upper().startswith(wanted))
+with open(pathlib.Path(__file__).parent / "seen-by-the-build.txt", "a") as out:
+    out.write(" ".join(seen) + "\\n")
+setup()
+"""
+
+
+@pytest.mark.slow
+def test_the_build_backend_sees_no_credentials(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's build backend is the project's code (a contributor's setup.py or build
+    hook): the upload's credentials, their target and GitHub's OIDC token request are not its
+    business. twine, which needs them, still gets them."""
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
+    monkeypatch.setenv("RELEASE_GUARD_REPOSITORY", pypiserver_fresh.upload_url)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-token-value")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/oidc")
+    root = write_project(repo, backend=SETUPTOOLS)
+    repo.write("setup.py", SEES_ENV)
+    repo.write(".gitignore", "dist/\nbuild/\n*.egg-info/\nseen-by-the-build.txt\n")
+    repo.commit("a setup.py that looks around")
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    seen = (root / "seen-by-the-build.txt").read_text().split()
+    assert seen == []
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+
+
 @pytest.fixture(scope="module")
 def one_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [sdist] = [p for p in build_dist(tmp_path_factory.mktemp("twine"), "demo-rel", "1.0") if p.name == SDIST]
