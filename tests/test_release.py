@@ -414,7 +414,7 @@ def test_credentials_in_the_environment_stay_out_of_every_command_line(
     result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
     assert result.code == 0, result.out + result.err
     assert listed(pypiserver_fresh) == [WHEEL, SDIST]
-    twine = [line for line in command_lines if " twine upload " in line]
+    twine = [line for line in command_lines if " upload --disable-progress-bar " in line]
     assert len(twine) == 1
     assert [line for line in command_lines if PASSWORD in line] == []
 
@@ -448,6 +448,33 @@ def test_the_build_backend_sees_no_credentials(
     assert result.code == 0, result.out + result.err
     seen = (root / "seen-by-the-build.txt").read_text().split()
     assert seen == []
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+
+
+SHADOW_TWINE = """import os, pathlib, sys
+pathlib.Path(os.environ["SHADOW_MARKER"]).write_text(" ".join(sorted(k for k in os.environ if "TWINE" in k)))
+sys.exit(0)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_a_twine_folder_in_the_project_is_not_run_as_twine(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m twine` puts the working directory — the project, where release usually runs
+    — first on sys.path: the project's own `twine/` ran with the credentials and, exiting 0,
+    made a release that uploaded nothing."""
+    marker = tmp_path / "shadow-ran.txt"
+    monkeypatch.setenv("SHADOW_MARKER", str(marker))
+    root = write_project(repo)
+    repo.write("twine/__init__.py", "")
+    repo.write("twine/__main__.py", SHADOW_TWINE)
+    repo.commit("a folder named twine")
+    result = release(cli, root, pypiserver_fresh, "--wait", "0")
+    assert result.code == 0, result.out + result.err
+    assert not marker.exists(), marker.read_text()
+    assert f"  twine: Uploading {SDIST}" in result.err
     assert listed(pypiserver_fresh) == [WHEEL, SDIST]
 
 

@@ -1,11 +1,11 @@
 """Uploading with twine: the same target twine would choose, every line of its output masked.
 
-twine runs as `python -m twine upload` with the target exactly as the user named it (`-r`,
-`--config-file`; an upload URL in TWINE_REPOSITORY_URL, never on the world-readable command
-line; `TWINE_*` stay in the environment, where twine reads them), non-interactive when
-there is no terminal. Its
-output is shown line by line with every secret masked — also one that twine's console
-folded across two lines — and its refusal is returned for checks.release to explain.
+twine runs as `python -m twine upload` would, without the working directory on sys.path,
+with the target exactly as the user named it (`-r`, `--config-file`; an upload URL in
+TWINE_REPOSITORY_URL, never on the world-readable command line; `TWINE_*` stay in the
+environment, where twine reads them), non-interactive when there is no terminal. Its output
+is shown line by line with every secret masked — also one that twine's console folded
+across two lines — and its refusal is returned for checks.release to explain.
 """
 
 from __future__ import annotations
@@ -146,8 +146,15 @@ def unwrap(held: str, line: str, secrets: Iterable[str]) -> tuple[str, str]:
     return held, indent + rest
 
 
+# `python -m twine` would put the working directory (the project, where release usually runs)
+# first on sys.path, and run the project's own `twine/` with the credentials: run twine's
+# __main__ with that entry (`-c` adds "") taken off, whatever the Python version (-P is 3.11+).
+_RUN_TWINE = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p]; "
+              "runpy.run_module('twine', run_name='__main__', alter_sys=True)")
+
+
 def _command(files: Sequence[str], target_args: Sequence[str], interactive: bool) -> list[str]:
-    command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar", *target_args]
+    command = [sys.executable, "-c", _RUN_TWINE, "upload", "--disable-progress-bar", *target_args]
     if not interactive:
         command.append("--non-interactive")
     return [*command, "--", *files]
