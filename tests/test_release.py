@@ -713,6 +713,19 @@ def test_dist_as_a_symlink_is_exit_2_and_nothing_is_written_through_it(
     assert listed(pypiserver_fresh) == []
 
 
+def test_dist_as_a_file_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex) -> None:
+    root = write_project(repo)
+    (root / "dist").write_text("not a folder\n")
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith("release-guard: error: dist is not a folder: release builds into dist/ "
+                               "(hint: move the file dist out of the way)\n")
+    assert BUILD_STEP in result.err  # refused before python -m build runs: no time lost
+    assert "built:" not in result.err
+    assert (root / "dist").read_text() == "not a folder\n"
+
+
 def cross_device_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The build's temporary folder on another file system than the project, as with a tmpfs
     /tmp: a real one where /dev/shm is one, else os.rename and os.replace out of it fail as

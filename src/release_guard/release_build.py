@@ -105,6 +105,10 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
     if dist.is_symlink():
         raise BuildError(f"{shown_path(project_dir, 'dist')} is a symbolic link: release writes no file "
                          "through one", hint="remove the link, or make dist a plain folder")
+    if dist.exists() and not dist.is_dir():
+        shown = shown_path(project_dir, "dist")
+        raise BuildError(f"{shown} is not a folder: release builds into dist/",
+                         hint=f"move the file {shown} out of the way")
     import threading
 
     warm = threading.Thread(target=_import_checks, daemon=True)  # step 6's imports, on the idle core
