@@ -713,6 +713,27 @@ def test_dist_as_a_symlink_is_exit_2_and_nothing_is_written_through_it(
     assert listed(pypiserver_fresh) == []
 
 
+def test_no_twine_is_exit_2_before_anything_is_cleaned(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine is a dependency, but an install without it (pip install --no-deps) happens: the
+    release needs it for check-dist and the upload, so it says so at once — not as an
+    internal error after dist/ was cleaned and the project built."""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.split(".")[0] == "twine" else real_find_spec(name, *a))
+    root = write_project(repo)
+    repo.write("dist/demo_rel-0.9.tar.gz", "an earlier build\n")
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith("release-guard: error: twine is not installed: release checks and uploads "
+                               "with it (hint: pip install 'twine>=7')\n")
+    assert steps(result.err) == ["1"]
+    assert (root / "dist" / "demo_rel-0.9.tar.gz").exists()
+
+
 def test_dist_as_a_file_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex) -> None:
     root = write_project(repo)
     (root / "dist").write_text("not a folder\n")
