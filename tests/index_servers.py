@@ -541,13 +541,14 @@ class FaultHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.server.release.wait(10)
 
-    def echo_secret(self) -> None:
-        """A careless server that repeats the client's password in its reason phrase."""
+    def echo_secret(self, pad: int = 0) -> None:
+        """A careless server that repeats the client's password in its reason phrase (after
+        `pad` characters of other text)."""
         import base64
 
         encoded = self.headers.get("Authorization", "Basic ").removeprefix("Basic ")
         password = base64.b64decode(encoded).decode().partition(":")[2]
-        self.send_response(418, f"teapot {password}")
+        self.send_response(418, f"teapot {'x' * pad}{password}")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -617,6 +618,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "text-plain": lambda h: h.send_body(200, "text/plain", b"hello"),
         "yanked-pkg": lambda h: h.send_body(200, "text/html; charset=utf-8", YANKED_HTML.encode()),
         "echo-secret": echo_secret,
+        "echo-secret-late": lambda h: h.echo_secret(pad=66),  # the password across the 80th character
         "json-deep": lambda h: h.send_body(200, JSON_TYPE, DEEP_JSON),
         "huge-declared": lambda h: h.send_body(200, JSON_TYPE, b"{}", length=30_000_000),
         "cr-reason": cr_reason,
