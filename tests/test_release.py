@@ -419,6 +419,51 @@ def test_credentials_in_the_environment_stay_out_of_every_command_line(
     assert [line for line in command_lines if PASSWORD in line] == []
 
 
+FAKE_KEYRING = """from keyring.backend import KeyringBackend
+
+class FakeKeyring(KeyringBackend):
+    priority = 1
+
+    def get_password(self, service, username):
+        return "KeyringOnlySecret" if username == "guard" else None
+
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+
+    def delete_password(self, service, username):
+        raise NotImplementedError
+"""
+
+
+@pytest.mark.slow
+def test_a_password_from_keyring_is_masked_too(
+        repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine's last source of a password is keyring (asked for the upload URL and the user): a
+    server that echoes it must not put it on stderr either."""
+    import keyring.core
+
+    leak_guard.register("KeyringOnlySecret")
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    (backend / "fake_keyring_backend.py").write_text(FAKE_KEYRING)
+    leak_guard.allow_file(backend / "fake_keyring_backend.py")  # the keyring: where the password lives
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.syspath_prepend(str(backend))
+    monkeypatch.setenv("PYTHONPATH", str(backend))  # twine's process
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "fake_keyring_backend.FakeKeyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # chosen again, from the variable
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    root = write_project(repo)
+    target = f"{fault_server.url}echo/0/"
+    result = cli("release", "--no-isolation", "--repository-url", target, "--index-url",
+                 pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    assert result.out.startswith(f"RG406 upload to {target} refused (403 Forbidden ********)")
+    assert "  twine: ********" in result.err
+
+
 SEES_ENV = """import os, pathlib
 from setuptools import setup
 wanted = ("TWINE_", "RELEASE_GUARD_", "ACTIONS_ID_TOKEN_REQUEST_")

@@ -104,9 +104,25 @@ def secrets_of(target: Repository, environ: Mapping[str, str], target_args: Sequ
                 passwords.add(parts.password)
             except ValueError:
                 pass
+    if target.password is None:  # twine's last source: keyring, for the upload URL and the user
+        passwords.add(_from_keyring(target.upload_url, target.username))
     found += passwords
     found += [_basic(user, password) for user in users for password in passwords if user and password]
     return sorted({s for s in found if s and len(s) >= 3}, key=len, reverse=True)
+
+
+def _from_keyring(upload_url: str, username: str | None) -> str | None:
+    """The password twine will take from keyring when nothing else gives one, asked as twine
+    asks it (the service is the upload URL); None when keyring has none or cannot answer."""
+    try:
+        import keyring
+
+        if username is not None:
+            return keyring.get_password(upload_url, username)
+        found = keyring.get_credential(upload_url, None)
+        return None if found is None else found.password
+    except Exception:  # no keyring, no backend, a locked one: twine will not get one either
+        return None
 
 
 def _basic(user: str, password: str) -> str:
