@@ -62,12 +62,16 @@ def write_project(repo: GitRepo, version: str = "1.0", *, name: str = "demo-rel"
     return repo.path
 
 
-def build_elsewhere(root: Path, out: Path) -> list[Path]:
-    """The project built from a copy with other content: the same file names, other sha256."""
+def build_elsewhere(root: Path, out: Path, version: str | None = None) -> list[Path]:
+    """The project built from a copy with other content: the same file names (with `version`,
+    the names of that version), other sha256."""
     copy = out / "src-copy"
     copy.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         (copy / name).write_text((root / name).read_text())
+    if version is not None:
+        text = (copy / "pyproject.toml").read_text()
+        (copy / "pyproject.toml").write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', text))
     (copy / "src" / "demo_rel").mkdir(parents=True)
     (copy / "src" / "demo_rel" / "__init__.py").write_text('"""Another build."""\n')
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "-o", str(out / "dist"), str(copy)],
@@ -222,6 +226,28 @@ def test_a_partial_upload_is_finished_with_the_files_in_dist(
     assert listed(index) == [WHEEL, SDIST]
     assert index.packages is not None
     assert (index.packages / WHEEL).read_bytes() == wheel_bytes
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_finishing_a_partial_upload_sends_no_file_of_another_build_of_an_equal_version(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path) -> None:
+    """1.0.0 equals 1.0, but demo_rel-1.0.0-py3-none-any.whl is no file of the interrupted
+    run that built demo_rel-1.0-*: uploaded, the release would hold two different wheels for
+    one tag."""
+    index = pypiserver_fresh
+    root = write_project(repo)
+    assert release(cli, root, index, "--dry-run").code == 0
+    upload(index, [root / "dist" / WHEEL])
+    [other] = [p for p in build_elsewhere(root, tmp_path / "other", "1.0.0") if p.suffix == ".whl"]
+    shutil.copy(other, root / "dist" / other.name)
+
+    result = release(cli, root, index, "--wait", "0")
+    assert result.code == 0, result.out + result.err
+    assert result.out == ok_line("1.0", SDIST, index.simple_url)
+    assert twine_lines(result.err) == [f"  twine: Uploading distributions to {index.upload_url}",
+                                       f"  twine: Uploading {SDIST}"]
+    assert listed(index) == [WHEEL, SDIST]
 
 
 @pytest.mark.slow

@@ -35,13 +35,15 @@ def local(paths: Sequence[Path], project_dir: str) -> list[rchecks.Local]:
 
 
 def dist_files_of(dist: Path, name: str, version: Version | None = None) -> list[Path]:
-    """The project's files in dist/ (of `version` only, when given), by their file names."""
+    """The project's files in dist/ (of `version` only, when given), by their file names.
+    A version is matched as one build spells it: `1.0.0` equals `1.0` on the index, but
+    demo-1.0.0.tar.gz is no file of the build that made demo-1.0-*.whl."""
     if not dist.is_dir() or dist.is_symlink():
         return []
     found = []
     for item in dist_files.find(dist):
         ident = dist_guard.name_identity(item)
-        if ident and ident[0] == name and (version is None or ident[1] == version):
+        if ident and ident[0] == name and (version is None or str(ident[1]) == str(version)):
             found.append(item.path)
     return sorted(found)
 
