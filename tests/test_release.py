@@ -252,6 +252,32 @@ def test_finishing_a_partial_upload_sends_no_file_of_another_build_of_an_equal_v
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("credentials")
+def test_an_unreadable_file_of_a_partial_upload_is_exit_2_in_one_line(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(As root, chmod 000 does not stop a read: the refusal is made by hand here.)"""
+    index = pypiserver_fresh
+    root = write_project(repo)
+    assert release(cli, root, index, "--dry-run").code == 0
+    upload(index, [root / "dist" / WHEEL])
+    unreadable = (root / "dist" / SDIST).resolve()
+    real_open = Path.open
+
+    def refusing_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self.resolve() == unreadable:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    result = release(cli, root, index)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith(f"release-guard: error: cannot read dist/{SDIST}: PermissionError (hint: "
+                               "check its permissions, or remove it from dist)\n")
+    assert listed(index) == [WHEEL]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
 def test_a_partial_upload_of_other_content_is_rg403_and_uploads_nothing(
         repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path) -> None:
     index = pypiserver_fresh

@@ -16,7 +16,7 @@ from packaging.version import Version
 from release_guard import config as config_mod
 from release_guard import dist_files, dist_guard
 from release_guard.checks import release as rchecks
-from release_guard.errors import BuildError
+from release_guard.errors import BuildError, DistError
 from release_guard.findings import Finding
 from release_guard.project import ProjectInfo
 from release_guard.tree import shown_path
@@ -31,7 +31,16 @@ def sha256(path: Path) -> str:
 
 
 def local(paths: Sequence[Path], project_dir: str) -> list[rchecks.Local]:
-    return [rchecks.Local(shown_path(project_dir, f"dist/{p.name}"), p.name, sha256(p)) for p in paths]
+    found = []
+    for path in paths:
+        shown = shown_path(project_dir, f"dist/{path.name}")
+        try:
+            digest = sha256(path)
+        except OSError as exc:
+            raise DistError(f"cannot read {shown}: {type(exc).__name__}",
+                            hint="check its permissions, or remove it from dist") from None
+        found.append(rchecks.Local(shown, path.name, digest))
+    return found
 
 
 def dist_files_of(dist: Path, name: str, version: Version | None = None) -> list[Path]:
