@@ -718,6 +718,21 @@ def test_an_upload_url_from_pyproject_is_refused_and_the_same_url_as_a_flag_work
     assert listed(index) == [WHEEL, SDIST]
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_a_url_in_twine_repository_is_where_twine_uploads_too(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """release-guard reads a URL in TWINE_REPOSITORY as the target (as it reads -r URL), and
+    says so; twine, given it as a section name, refused: 'Missing ... section from ~/.pypirc'."""
+    monkeypatch.setenv("TWINE_REPOSITORY", pypiserver_fresh.upload_url)
+    root = write_project(repo)
+    dry = cli("release", "--no-isolation", "--dry-run", cwd=root)
+    assert dry.out.endswith(f" to {pypiserver_fresh.upload_url}\n")
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+
+
 @pytest.mark.parametrize("url", ["http://example.invalid/legacy/", "http://10.0.0.1:8080/"])
 def test_plain_http_to_another_host_is_refused(repo: GitRepo, cli: Cli, url: str, credentials: None) -> None:
     root = write_project(repo)

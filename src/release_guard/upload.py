@@ -51,12 +51,15 @@ def twine_target(args_repository: str | None, args_repository_url: str | None, c
     the repository key."""
     chosen: str | None = None
     explicit = args_repository or environ.get("RELEASE_GUARD_REPOSITORY")
+    named = environ.get("TWINE_REPOSITORY") or ""
     if args_repository_url:
         chosen = args_repository_url
     elif explicit:
         chosen = explicit
-    elif not (environ.get("TWINE_REPOSITORY") or environ.get("TWINE_REPOSITORY_URL")):
+    elif not (named or environ.get("TWINE_REPOSITORY_URL")):
         chosen = cfg_repository
+    elif not environ.get("TWINE_REPOSITORY_URL") and "://" in named:
+        chosen = named  # a URL, as release-guard reads it: twine would look it up as a section
     target = TwineTarget([], {})
     if chosen is not None and (args_repository_url or "://" in chosen):
         target.environ["TWINE_REPOSITORY_URL"] = chosen
