@@ -468,11 +468,21 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.not_found(project)
 
     def do_POST(self) -> None:
-        """An upload to `/refuse/<key>/`: read in full, then refused with UPLOAD_REFUSALS[key]."""
+        """An upload to `/refuse/<key>/`: read in full, then refused with UPLOAD_REFUSALS[key].
+        `/echo/<n>/` refuses with 403 and a reason of n `x` and then the password the client
+        sent; `/echo-header/` with the client's Authorization header in the reason."""
         self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}))
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         key = self.path.removeprefix("/refuse/").strip("/")
         status, reason = UPLOAD_REFUSALS.get(key, (404, "Not Found"))
+        if self.path.startswith(("/echo/", "/echo-header/")):
+            import base64
+
+            header = self.headers.get("Authorization", "")
+            password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")[2]
+            pad = self.path.removeprefix("/echo/").strip("/")
+            status, reason = 403, (f"bad Authorization: {header}" if self.path.startswith("/echo-header/")
+                                   else "x" * int(pad) + password)
         self.send_response(status, reason)
         self.send_header("Content-Type", "text/plain")
         body = f"{status} {reason}".encode()
@@ -552,13 +562,14 @@ class FaultHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.server.release.wait(10)
 
-    def echo_secret(self) -> None:
-        """A careless server that repeats the client's password in its reason phrase."""
+    def echo_secret(self, pad: int = 0) -> None:
+        """A careless server that repeats the client's password in its reason phrase (after
+        `pad` characters of other text)."""
         import base64
 
         encoded = self.headers.get("Authorization", "Basic ").removeprefix("Basic ")
         password = base64.b64decode(encoded).decode().partition(":")[2]
-        self.send_response(418, f"teapot {password}")
+        self.send_response(418, f"teapot {'x' * pad}{password}")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -628,6 +639,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "text-plain": lambda h: h.send_body(200, "text/plain", b"hello"),
         "yanked-pkg": lambda h: h.send_body(200, "text/html; charset=utf-8", YANKED_HTML.encode()),
         "echo-secret": echo_secret,
+        "echo-secret-late": lambda h: h.echo_secret(pad=66),  # the password across the 80th character
         "json-deep": lambda h: h.send_body(200, JSON_TYPE, DEEP_JSON),
         "huge-declared": lambda h: h.send_body(200, JSON_TYPE, b"{}", length=30_000_000),
         "cr-reason": cr_reason,

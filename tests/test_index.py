@@ -191,6 +191,7 @@ FAULTS = [
     ("huge-declared", r"sent more than 1000 bytes", 1),
     ("cr-reason", r"answered HTTP 418 bad X-Injected: 1$", 1),
     ("echo-secret", r"answered HTTP 418 teapot \*{8}$", 1),
+    ("echo-secret-late", r"answered HTTP 418 teapot x{66}\*{7}$", 1),  # masked, then cut at 80
 ]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo, Result
+from conftest import GitRepo, LeakGuard, Result
 from index_servers import (
     PASSWORD,
     UPLOAD_REFUSALS,
@@ -62,12 +62,16 @@ def write_project(repo: GitRepo, version: str = "1.0", *, name: str = "demo-rel"
     return repo.path
 
 
-def build_elsewhere(root: Path, out: Path) -> list[Path]:
-    """The project built from a copy with other content: the same file names, other sha256."""
+def build_elsewhere(root: Path, out: Path, version: str | None = None) -> list[Path]:
+    """The project built from a copy with other content: the same file names (with `version`,
+    the names of that version), other sha256."""
     copy = out / "src-copy"
     copy.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         (copy / name).write_text((root / name).read_text())
+    if version is not None:
+        text = (copy / "pyproject.toml").read_text()
+        (copy / "pyproject.toml").write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', text))
     (copy / "src" / "demo_rel").mkdir(parents=True)
     (copy / "src" / "demo_rel" / "__init__.py").write_text('"""Another build."""\n')
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "-o", str(out / "dist"), str(copy)],
@@ -226,6 +230,54 @@ def test_a_partial_upload_is_finished_with_the_files_in_dist(
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("credentials")
+def test_finishing_a_partial_upload_sends_no_file_of_another_build_of_an_equal_version(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path) -> None:
+    """1.0.0 equals 1.0, but demo_rel-1.0.0-py3-none-any.whl is no file of the interrupted
+    run that built demo_rel-1.0-*: uploaded, the release would hold two different wheels for
+    one tag."""
+    index = pypiserver_fresh
+    root = write_project(repo)
+    assert release(cli, root, index, "--dry-run").code == 0
+    upload(index, [root / "dist" / WHEEL])
+    [other] = [p for p in build_elsewhere(root, tmp_path / "other", "1.0.0") if p.suffix == ".whl"]
+    shutil.copy(other, root / "dist" / other.name)
+
+    result = release(cli, root, index, "--wait", "0")
+    assert result.code == 0, result.out + result.err
+    assert result.out == ok_line("1.0", SDIST, index.simple_url)
+    assert twine_lines(result.err) == [f"  twine: Uploading distributions to {index.upload_url}",
+                                       f"  twine: Uploading {SDIST}"]
+    assert listed(index) == [WHEEL, SDIST]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_an_unreadable_file_of_a_partial_upload_is_exit_2_in_one_line(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(As root, chmod 000 does not stop a read: the refusal is made by hand here.)"""
+    index = pypiserver_fresh
+    root = write_project(repo)
+    assert release(cli, root, index, "--dry-run").code == 0
+    upload(index, [root / "dist" / WHEEL])
+    unreadable = (root / "dist" / SDIST).resolve()
+    real_open = Path.open
+
+    def refusing_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self.resolve() == unreadable:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    result = release(cli, root, index)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith(f"release-guard: error: cannot read dist/{SDIST}: PermissionError (hint: "
+                               "check its permissions, or remove it from dist)\n")
+    assert listed(index) == [WHEEL]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
 def test_a_partial_upload_of_other_content_is_rg403_and_uploads_nothing(
         repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path) -> None:
     index = pypiserver_fresh
@@ -278,6 +330,21 @@ def test_a_wrong_password_is_rg406_naming_403_and_never_shown(
 
 
 @pytest.mark.slow
+def test_a_refused_upload_fails_even_when_the_project_ignores_rg406(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ignore` silences checks; twine's failure is no check: a release that did not upload is
+    never exit 0 (a contributor's pyproject.toml must not turn a failed release job green)."""
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", "not-the-password-42")
+    root = write_project(repo, tool='[tool.release-guard]\nignore = ["RG406", "RG407"]\n')
+    result = release(cli, root, pypiserver_fresh)
+    assert result.code == 1, result.out + result.err
+    assert result.out.startswith(f"RG406 upload to {pypiserver_fresh.upload_url} refused (403 Forbidden)")
+    assert "released" not in result.out
+    assert listed(pypiserver_fresh) == []
+
+
+@pytest.mark.slow
 def test_no_username_and_no_terminal_is_rg406_credential_not_found(
         repo: GitRepo, pypiserver_fresh: LocalIndex) -> None:
     root = write_project(repo)
@@ -312,6 +379,200 @@ def test_a_refusal_of_the_public_index_is_explained(
         "version is never re-released\n"
         "  hint: bump the version (1.0.1, 1.1.0, 2.0.0, 1.0.1.dev0) and release again\n")
     assert [r.path for r in fault_server.main.records if r.path.startswith("/refuse/")] == ["/refuse/exists/"]
+
+
+WRAPPED = "Wrapped-Secret-Value"  # no digit: not shaped like a token, so only masking can hide it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pad", [975, 982, 985, 988, 991])
+def test_a_password_that_twine_wraps_across_two_lines_is_masked(
+        pad: int, fault_server: FaultServers, one_sdist: Path, leak_guard: LeakGuard) -> None:
+    """A server that echoes the password after a long run of text: twine's console (1000
+    columns) folds the line inside the password, and neither half may show."""
+    leak_guard.register(WRAPPED)
+    said, outcome = twine_upload(one_sdist, f"{fault_server.url}echo/{pad}/", WRAPPED)
+    assert outcome.status == 403
+    shown = [line.removeprefix("  twine: ") for line in said]
+    assert len(shown[-2]) > 900  # the reason took two lines (at 991, the password is all on the second)
+    assert WRAPPED not in "".join(shown)
+    assert WRAPPED not in outcome.reason.replace(" ", "")
+    assert "********" in shown[-2] + shown[-1]
+
+
+@pytest.mark.slow
+def test_a_server_that_echoes_the_authorization_header_shows_no_credentials(
+        repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Basic base64(user:password)` is the password in another spelling: a short one is not
+    shaped like a token, so only masking can hide it."""
+    import base64
+
+    basic = base64.b64encode(f"{USERNAME}:hunter22".encode()).decode()
+    leak_guard.register(basic)
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", "hunter22")
+    root = write_project(repo)
+    target = f"{fault_server.url}echo-header/"
+    result = cli("release", "--no-isolation", "--repository-url", target, "--index-url",
+                 pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    assert result.out.startswith(f"RG406 upload to {target} refused (403 Forbidden bad Authorization: Basic "
+                                 "********)")
+    assert basic not in result.out + result.err
+    assert "  twine: bad Authorization: Basic ********" in result.err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["--repository-url", "RELEASE_GUARD_REPOSITORY"])
+def test_a_percent_encoded_password_in_the_url_is_masked_as_twine_sends_it(
+        how: str, repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine takes the URL's userinfo as it is written (urlparse does not decode it) and sends
+    `hunter%2D22`: that spelling is the secret twine knows, and the one a server echoes."""
+    encoded = "hunter%2D22"
+    leak_guard.register(encoded, "hunter-22")
+    target = f"http://{USERNAME}:{encoded}@127.0.0.1:{fault_server.main.port}/echo/0/"
+    args = ["--repository-url", target] if how == "--repository-url" else []
+    if how != "--repository-url":
+        monkeypatch.setenv(how, target)
+    root = write_project(repo)
+    result = cli("release", "--no-isolation", *args, "--index-url", pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    shown = f"http://127.0.0.1:{fault_server.main.port}/echo/0/"
+    assert result.out.startswith(f"RG406 upload to {shown} refused (403 Forbidden ********)")
+    assert encoded not in result.out + result.err
+    assert "  twine: ********" in result.err
+
+
+@pytest.mark.slow
+def test_credentials_in_the_environment_stay_out_of_every_command_line(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command line is world-readable (ps, /proc/PID/cmdline), a process's environment is
+    not: an upload URL with userinfo in RELEASE_GUARD_REPOSITORY reaches twine through its
+    environment, not its arguments."""
+    with_userinfo = pypiserver_fresh.upload_url.replace("://", f"://{USERNAME}:{PASSWORD}@")
+    monkeypatch.setenv("RELEASE_GUARD_REPOSITORY", with_userinfo)
+    command_lines: list[str] = []
+    real_popen = subprocess.Popen
+
+    class RecordingPopen(real_popen):  # type: ignore[valid-type,misc]
+        def __init__(self, args: object, *rest: object, **kwargs: object) -> None:
+            command_lines.append(" ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args))
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
+    root = write_project(repo)
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+    twine = [line for line in command_lines if " upload --disable-progress-bar " in line]
+    assert len(twine) == 1
+    assert [line for line in command_lines if PASSWORD in line] == []
+
+
+FAKE_KEYRING = """from keyring.backend import KeyringBackend
+
+class FakeKeyring(KeyringBackend):
+    priority = 1
+
+    def get_password(self, service, username):
+        return "KeyringOnlySecret" if username == "guard" else None
+
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+
+    def delete_password(self, service, username):
+        raise NotImplementedError
+"""
+
+
+@pytest.mark.slow
+def test_a_password_from_keyring_is_masked_too(
+        repo: GitRepo, cli: Cli, fault_server: FaultServers, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        leak_guard: LeakGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine's last source of a password is keyring (asked for the upload URL and the user): a
+    server that echoes it must not put it on stderr either."""
+    import keyring.core
+
+    leak_guard.register("KeyringOnlySecret")
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    (backend / "fake_keyring_backend.py").write_text(FAKE_KEYRING)
+    leak_guard.allow_file(backend / "fake_keyring_backend.py")  # the keyring: where the password lives
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.syspath_prepend(str(backend))
+    monkeypatch.setenv("PYTHONPATH", str(backend))  # twine's process
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "fake_keyring_backend.FakeKeyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # chosen again, from the variable
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    root = write_project(repo)
+    target = f"{fault_server.url}echo/0/"
+    result = cli("release", "--no-isolation", "--repository-url", target, "--index-url",
+                 pypiserver_fresh.simple_url, cwd=root)
+    assert result.code == 1
+    assert result.out.startswith(f"RG406 upload to {target} refused (403 Forbidden ********)")
+    assert "  twine: ********" in result.err
+
+
+SEES_ENV = """import os, pathlib
+from setuptools import setup
+wanted = ("TWINE_", "RELEASE_GUARD_", "ACTIONS_ID_TOKEN_REQUEST_")
+seen = sorted(k for k in os.environ if k.upper().startswith(wanted))
+with open(pathlib.Path(__file__).parent / "seen-by-the-build.txt", "a") as out:
+    out.write(" ".join(seen) + "\\n")
+setup()
+"""
+
+
+@pytest.mark.slow
+def test_the_build_backend_sees_no_credentials(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's build backend is the project's code (a contributor's setup.py or build
+    hook): the upload's credentials, their target and GitHub's OIDC token request are not its
+    business. twine, which needs them, still gets them."""
+    monkeypatch.setenv("TWINE_USERNAME", USERNAME)
+    monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
+    monkeypatch.setenv("RELEASE_GUARD_REPOSITORY", pypiserver_fresh.upload_url)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-token-value")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/oidc")
+    root = write_project(repo, backend=SETUPTOOLS)
+    repo.write("setup.py", SEES_ENV)
+    repo.write(".gitignore", "dist/\nbuild/\n*.egg-info/\nseen-by-the-build.txt\n")
+    repo.commit("a setup.py that looks around")
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    seen = (root / "seen-by-the-build.txt").read_text().split()
+    assert seen == []
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
+
+
+SHADOW_TWINE = """import os, pathlib, sys
+pathlib.Path(os.environ["SHADOW_MARKER"]).write_text(" ".join(sorted(k for k in os.environ if "TWINE" in k)))
+sys.exit(0)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_a_twine_folder_in_the_project_is_not_run_as_twine(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m twine` puts the working directory — the project, where release usually runs
+    — first on sys.path: the project's own `twine/` ran with the credentials and, exiting 0,
+    made a release that uploaded nothing."""
+    marker = tmp_path / "shadow-ran.txt"
+    monkeypatch.setenv("SHADOW_MARKER", str(marker))
+    root = write_project(repo)
+    repo.write("twine/__init__.py", "")
+    repo.write("twine/__main__.py", SHADOW_TWINE)
+    repo.commit("a folder named twine")
+    result = release(cli, root, pypiserver_fresh, "--wait", "0")
+    assert result.code == 0, result.out + result.err
+    assert not marker.exists(), marker.read_text()
+    assert f"  twine: Uploading {SDIST}" in result.err
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
 
 
 @pytest.fixture(scope="module")
@@ -399,6 +660,16 @@ def test_released_and_older_versions_are_refused_and_allow_older_lets_a_backport
     assert backport.out.startswith("release-guard: dry run: demo-rel 0.9 is ready;")
     assert listed(index) == [WHEEL, SDIST]
 
+    # `ignore` cannot turn a stop into a green job: RG401 still fails; an ignored RG402 is allow-older
+    write_project(repo, "0.9", tool='[tool.release-guard]\nignore = ["RG402"]\n')
+    ignored = release(cli, root, index, "--dry-run")
+    assert ignored.code == 0, ignored.out + ignored.err
+    assert ignored.out.startswith("release-guard: dry run: demo-rel 0.9 is ready;")
+    write_project(repo, "1.0", tool='[tool.release-guard]\nignore = ["RG401"]\n')
+    still = release(cli, root, index, "--dry-run")
+    assert still.code == 1
+    assert "RG401 demo-rel 1.0 is already on" in still.out
+
 
 # ------------------------------------------------------------------ tags
 
@@ -455,6 +726,21 @@ def test_an_upload_url_from_pyproject_is_refused_and_the_same_url_as_a_flag_work
     chosen = release(cli, root, index)
     assert chosen.code == 0, chosen.out + chosen.err
     assert listed(index) == [WHEEL, SDIST]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_a_url_in_twine_repository_is_where_twine_uploads_too(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """release-guard reads a URL in TWINE_REPOSITORY as the target (as it reads -r URL), and
+    says so; twine, given it as a section name, refused: 'Missing ... section from ~/.pypirc'."""
+    monkeypatch.setenv("TWINE_REPOSITORY", pypiserver_fresh.upload_url)
+    root = write_project(repo)
+    dry = cli("release", "--no-isolation", "--dry-run", cwd=root)
+    assert dry.out.endswith(f" to {pypiserver_fresh.upload_url}\n")
+    result = cli("release", "--no-isolation", "--wait", "0", cwd=root)
+    assert result.code == 0, result.out + result.err
+    assert listed(pypiserver_fresh) == [WHEEL, SDIST]
 
 
 @pytest.mark.parametrize("url", ["http://example.invalid/legacy/", "http://10.0.0.1:8080/"])
@@ -549,6 +835,96 @@ def test_dist_as_a_symlink_is_exit_2_and_nothing_is_written_through_it(
     assert listed(pypiserver_fresh) == []
 
 
+def test_no_twine_is_exit_2_before_anything_is_cleaned(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine is a dependency, but an install without it (pip install --no-deps) happens: the
+    release needs it for check-dist and the upload, so it says so at once — not as an
+    internal error after dist/ was cleaned and the project built."""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.split(".")[0] == "twine" else real_find_spec(name, *a))
+    root = write_project(repo)
+    repo.write("dist/demo_rel-0.9.tar.gz", "an earlier build\n")
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith("release-guard: error: twine is not installed: release checks and uploads "
+                               "with it (hint: pip install 'twine>=7')\n")
+    assert steps(result.err) == ["1"]
+    assert (root / "dist" / "demo_rel-0.9.tar.gz").exists()
+
+
+def test_dist_as_a_file_is_exit_2_in_one_line(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex) -> None:
+    root = write_project(repo)
+    (root / "dist").write_text("not a folder\n")
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.endswith("release-guard: error: dist is not a folder: release builds into dist/ "
+                               "(hint: move the file dist out of the way)\n")
+    assert BUILD_STEP in result.err  # refused before python -m build runs: no time lost
+    assert "built:" not in result.err
+    assert (root / "dist").read_text() == "not a folder\n"
+
+
+def cross_device_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The build's temporary folder on another file system than the project, as with a tmpfs
+    /tmp: a real one where /dev/shm is one, else os.rename and os.replace out of it fail as
+    they would (EXDEV)."""
+    import errno
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        other = Path(tempfile.mkdtemp(dir=shm, prefix="release-guard-test-"))
+        monkeypatch.setattr(tempfile, "tempdir", str(other))
+        return
+    for name in ("rename", "replace"):
+        real = getattr(os, name)
+
+        def cross(src: str, dst: str, *args: object, real: Callable[..., None] = real,
+                  **kwargs: object) -> None:
+            if "release-guard-build-" in os.fspath(src) and "release-guard-build-" not in os.fspath(dst):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            real(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, cross)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_symlink_in_dist_named_like_a_built_file_is_never_written_through(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """clean leaves a symlink alone; the build must not then write its file through it (a copy
+    across file systems opens the destination, and follows the link)."""
+    root = write_project(repo)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not ours to overwrite\n")
+    (root / "dist").mkdir()
+    (root / "dist" / SDIST).symlink_to(victim)
+    (root / "dist" / WHEEL).symlink_to(tmp_path / "created-elsewhere.whl")  # dangling
+    cross_device_builds(monkeypatch, tmp_path)
+    result = release(cli, root, pypiserver_fresh, "--dry-run")
+    assert result.code == 2, result.out + result.err
+    assert result.out == ""
+    assert result.err.endswith(f"release-guard: error: dist/{WHEEL} is a symbolic link: release writes no "
+                               "file through one (hint: remove the link from dist)\n")
+    assert victim.read_text() == "not ours to overwrite\n"
+    assert not (tmp_path / "created-elsewhere.whl").exists()
+    assert sorted(p.name for p in (root / "dist").iterdir()) == [WHEEL, SDIST]
+    assert all((root / "dist" / name).is_symlink() for name in (WHEEL, SDIST))
+    assert listed(pypiserver_fresh) == []
+
+    for name in (WHEEL, SDIST):
+        (root / "dist" / name).unlink()
+    again = release(cli, root, pypiserver_fresh, "--dry-run")  # across file systems, without links
+    assert again.code == 0, again.out + again.err
+    assert sorted(p.name for p in (root / "dist").iterdir()) == [WHEEL, SDIST]  # no .part left
+    assert not any((root / "dist" / name).is_symlink() for name in (WHEEL, SDIST))
+
+
 # ------------------------------------------------------------------ check-dist stops the release
 
 
@@ -636,3 +1012,21 @@ def test_a_build_with_uv_as_installer(
     assert "[5/9] build (python -m build)" in result.err
     assert sorted(p.name for p in (root / "dist").iterdir()) == sorted([SDIST, WHEEL])
     assert listed(pypiserver_fresh) == []
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("credentials")
+def test_files_that_git_tracks_in_dist_are_no_interrupted_upload(
+        repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex) -> None:
+    """A pull request could commit dist/ files beside a wheel already on the index: they are no
+    earlier run's output, so nothing is finished from them (RG401, nothing uploaded)."""
+    index = pypiserver_fresh
+    root = write_project(repo)
+    assert release(cli, root, index, "--dry-run").code == 0
+    upload(index, [root / "dist" / WHEEL])
+    repo.git("add", "-f", "dist")
+    repo.commit("commit the files")
+    result = release(cli, root, index)
+    assert result.code == 1
+    assert "RG401 demo-rel 1.0 is already on" in result.out
+    assert listed(index) == [WHEEL]

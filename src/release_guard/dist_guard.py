@@ -65,17 +65,23 @@ def tags_at_head(project_dir: str, cfg: config_mod.Config,
 
 
 _BUILD_OWN_LINES = ("ERROR Backend subprocess exited", "TIP ")
+# What the build — the project's own code, and the build requirements it names — never needs:
+# the upload's credentials and target (twine's and release-guard's variables) and the
+# request for a GitHub OIDC token, which trusted publishing trades for an upload token.
+NOT_FOR_THE_BUILD = ("TWINE_", "RELEASE_GUARD_", "ACTIONS_ID_TOKEN_REQUEST_")
 
 
 def build(project_dir: str, outdir: str, isolation: bool, installer: str | None) -> None:
-    """`python -m build` into `outdir` (the sdist, then the wheel from the sdist)."""
+    """`python -m build` into `outdir` (the sdist, then the wheel from the sdist), in an
+    environment without NOT_FOR_THE_BUILD."""
     command = [sys.executable, "-m", "build", "--outdir", outdir]
     if not isolation:
         command.append("--no-isolation")
     if installer:
         command += ["--installer", installer]
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(NOT_FOR_THE_BUILD)}
     proc = subprocess.run([*command, project_dir], capture_output=True, text=True, errors="replace",
-                          check=False)
+                          check=False, env=env)
     if proc.returncode != 0:
         lines = [line.strip() for line in (proc.stdout + "\n" + proc.stderr).splitlines() if line.strip()]
         while len(lines) > 1 and lines[-1].startswith(_BUILD_OWN_LINES):

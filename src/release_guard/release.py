@@ -32,7 +32,7 @@ from release_guard import dist_files, dist_guard, monorepo, release_build, uploa
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
 from release_guard.checks import version as vchecks
-from release_guard.errors import ProjectError
+from release_guard.errors import BuildError, ProjectError
 from release_guard.findings import Finding, exit_code
 from release_guard.index.targets import Repository, sanitize_url
 from release_guard.output import emit
@@ -82,6 +82,16 @@ def _blocked(findings: Sequence[Finding], cfg: config_mod.Config) -> bool:
     return exit_code([f for f in findings if f.code not in cfg.ignore]) != 0
 
 
+def _require_twine() -> None:
+    """twine checks and uploads: without it (a --no-deps install) say so before anything is
+    cleaned or built, not as an internal error at check-dist."""
+    import importlib.util
+
+    if importlib.util.find_spec("twine") is None:
+        raise BuildError("twine is not installed: release checks and uploads with it",
+                         hint="pip install 'twine>=7'")
+
+
 def read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
     tree = work_tree(args.project, require=True)
     where = shown_path(args.project, "pyproject.toml")
@@ -96,7 +106,7 @@ def read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
 
 
 def resolve_target(args: argparse.Namespace, cfg: config_mod.Config,
-                   for_upload: bool = True) -> tuple[Repository, list[str]]:
+                   for_upload: bool = True) -> tuple[Repository, upload.TwineTarget]:
     from release_guard import tag_guard
     from release_guard.index import targets as index
 
@@ -142,18 +152,20 @@ class _Run:
         self.steps = Steps()
         self.findings: list[Finding] = []
 
-    def guard(self) -> tuple[ProjectInfo, config_mod.Config, Repository, list[str], Future[ProjectPage]]:
+    def guard(self) -> tuple[ProjectInfo, config_mod.Config, Repository, upload.TwineTarget,
+                             Future[ProjectPage]]:
         from release_guard import version_guard
 
         with self.steps.step("project, config and check-version"):
+            _require_twine()
             info, cfg = read(self.args)
             assert info.name is not None
-            target, target_args = resolve_target(self.args, cfg)
+            target, twine = resolve_target(self.args, cfg)
             pool = ThreadPoolExecutor(max_workers=1)
             page = pool.submit(read_page, target, info.name, cfg)  # while git works
             pool.shutdown(wait=False)
             self.findings += version_guard.release_findings(self.args.project, info, cfg)
-        return info, cfg, target, target_args, page
+        return info, cfg, target, twine, page
 
     def tags(self, info: ProjectInfo, cfg: config_mod.Config) -> tuple[tuple[str, Version], ...]:
         with self.steps.step("release tags on HEAD"):
@@ -175,7 +187,7 @@ class _Run:
 
 def cmd_release(args: argparse.Namespace) -> int:
     run = _Run(args)
-    info, cfg, target, target_args, page_read = run.guard()
+    info, cfg, target, twine, page_read = run.guard()
     assert info.name is not None
     name = canonicalize_name(info.name)
     if _blocked(run.findings, cfg):
@@ -194,7 +206,11 @@ def cmd_release(args: argparse.Namespace) -> int:
             verdict = _verdict(info.name, version, page, dist, args.project, shown_index, where, cfg)
             run.findings += verdict.findings
     if verdict.state == rchecks.ALREADY:
-        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+        if {f.code for f in verdict.findings} == {"RG402"} and "RG402" in cfg.ignore:
+            verdict = rchecks.Verdict(rchecks.NEW)  # an ignored RG402 is allow-older: go on
+        else:  # the release stops here: that is never silenced into an exit 0
+            stops = {f.code for f in verdict.findings}
+            return emit(run.findings, args.format, os.environ, ignore=set(cfg.ignore) - stops)
     if verdict.state == rchecks.PARTIAL:
         assert version is not None
         run.steps.say(f"  an interrupted upload of {version}: the index holds part of dist/, with the same "
@@ -225,7 +241,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     if _blocked(run.findings, cfg):
         return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
     assert built_version is not None
-    return _upload_and_verify(run, info.name, built_version, to_upload, target, target_args, page, cfg)
+    return _upload_and_verify(run, info.name, built_version, to_upload, target, twine, page, cfg)
 
 
 def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project_dir: str, index: str,
@@ -233,7 +249,9 @@ def _verdict(name: str, version: Version, page: ProjectPage, dist: Path, project
     local: list[rchecks.Local] = []
     if page.released(version):  # only then do dist/'s files matter: an interrupted upload?
         ours = release_build.dist_files_of(dist, canonicalize_name(name), version)
-        local = release_build.local(ours, project_dir)
+        # files that git tracks are no earlier run's output: a pull request could commit them
+        local = release_build.local([p for p in ours if not release_build.tracked(project_dir, p)],
+                                    project_dir)
     return rchecks.version_is_new(name, version, page.versions, listed(page), local, index, where,
                                   cfg.allow_older)
 
@@ -245,7 +263,7 @@ def _built_version(paths: Sequence[Path], name: str) -> Version | None:
 
 
 def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[Path], target: Repository,
-                       target_args: list[str], page: ProjectPage, cfg: config_mod.Config) -> int:
+                       twine: upload.TwineTarget, page: ProjectPage, cfg: config_mod.Config) -> int:
     args = run.args
     shown = [shown_path(args.project, f"dist/{p.name}") for p in files]
     where = target.display_url() if target.name is None else f"{target.name} ({target.display_url()})"
@@ -258,12 +276,13 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
               f"{', '.join(shown)} to {to}")
         return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
     with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
-        outcome = upload.run([os.fspath(p) for p in files], target_args,
-                             upload.secrets_of(target, os.environ), os.environ, run.steps.say)
-    if outcome.returncode != 0:
+        environ = {**os.environ, **twine.environ}
+        outcome = upload.run([os.fspath(p) for p in files], twine.args,
+                             upload.secrets_of(target, environ, twine.args), environ, run.steps.say)
+    if outcome.returncode != 0:  # twine's failure is no check that `ignore` may silence
         run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
                                                    page.versions, upload_to))
-        return emit(run.findings, args.format, os.environ, ignore=cfg.ignore)
+        return emit(run.findings, args.format, os.environ, ignore=set(cfg.ignore) - {rchecks.REFUSED})
     if args.wait == 0:
         run.steps.skip("verify", "--wait 0")
         seen = True

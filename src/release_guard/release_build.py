@@ -16,7 +16,7 @@ from packaging.version import Version
 from release_guard import config as config_mod
 from release_guard import dist_files, dist_guard
 from release_guard.checks import release as rchecks
-from release_guard.errors import BuildError
+from release_guard.errors import BuildError, DistError
 from release_guard.findings import Finding
 from release_guard.project import ProjectInfo
 from release_guard.tree import shown_path
@@ -31,17 +31,28 @@ def sha256(path: Path) -> str:
 
 
 def local(paths: Sequence[Path], project_dir: str) -> list[rchecks.Local]:
-    return [rchecks.Local(shown_path(project_dir, f"dist/{p.name}"), p.name, sha256(p)) for p in paths]
+    found = []
+    for path in paths:
+        shown = shown_path(project_dir, f"dist/{path.name}")
+        try:
+            digest = sha256(path)
+        except OSError as exc:
+            raise DistError(f"cannot read {shown}: {type(exc).__name__}",
+                            hint="check its permissions, or remove it from dist") from None
+        found.append(rchecks.Local(shown, path.name, digest))
+    return found
 
 
 def dist_files_of(dist: Path, name: str, version: Version | None = None) -> list[Path]:
-    """The project's files in dist/ (of `version` only, when given), by their file names."""
+    """The project's files in dist/ (of `version` only, when given), by their file names.
+    A version is matched as one build spells it: `1.0.0` equals `1.0` on the index, but
+    demo-1.0.0.tar.gz is no file of the build that made demo-1.0-*.whl."""
     if not dist.is_dir() or dist.is_symlink():
         return []
     found = []
     for item in dist_files.find(dist):
         ident = dist_guard.name_identity(item)
-        if ident and ident[0] == name and (version is None or ident[1] == version):
+        if ident and ident[0] == name and (version is None or str(ident[1]) == str(version)):
             found.append(item.path)
     return sorted(found)
 
@@ -49,7 +60,7 @@ def dist_files_of(dist: Path, name: str, version: Version | None = None) -> list
 # ------------------------------------------------------------------ cleaning
 
 
-def _tracked(project_dir: str, path: Path) -> bool:
+def tracked(project_dir: str, path: Path) -> bool:
     from release_guard import git
 
     try:
@@ -77,7 +88,7 @@ def clean(project_dir: str, name: str, say: Callable[[str], None]) -> list[str]:
     project = Path(project_dir)
     removed = []
     for path in [*dist_files_of(project / "dist", name), project / "build", *_egg_infos(project, name)]:
-        if not path.exists() or path.is_symlink() or _tracked(project_dir, path):
+        if not path.exists() or path.is_symlink() or tracked(project_dir, path):
             continue
         if path.is_dir():
             shutil.rmtree(path)
@@ -105,6 +116,10 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
     if dist.is_symlink():
         raise BuildError(f"{shown_path(project_dir, 'dist')} is a symbolic link: release writes no file "
                          "through one", hint="remove the link, or make dist a plain folder")
+    if dist.exists() and not dist.is_dir():
+        shown = shown_path(project_dir, "dist")
+        raise BuildError(f"{shown} is not a folder: release builds into dist/",
+                         hint=f"move the file {shown} out of the way")
     import threading
 
     warm = threading.Thread(target=_import_checks, daemon=True)  # step 6's imports, on the idle core
@@ -116,9 +131,35 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
         if not built:
             raise BuildError("the build made no sdist or wheel", hint="run `python -m build` to see why")
         dist.mkdir(exist_ok=True)
-        import shutil
+        for item in built:
+            if (dist / item.path.name).is_symlink():  # clean leaves links alone: so does the build
+                raise BuildError(f"{shown_path(project_dir, f'dist/{item.path.name}')} is a symbolic link: "
+                                 "release writes no file through one", hint="remove the link from dist")
+        return [_place(item.path, dist) for item in built]
 
-        return [Path(shutil.move(os.fspath(item.path), os.fspath(dist / item.path.name))) for item in built]
+
+def _place(built: Path, dist: Path) -> Path:
+    """Move a built file into dist/ by renaming, which replaces a name and never follows a link
+    there; across file systems (a tmpfs /tmp) a copy into a new file in dist/, then a rename.
+    (shutil.move's copy opens the destination, and so writes through a link of that name.)"""
+    import errno
+    import shutil
+
+    target = dist / built.name
+    try:
+        built.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        fd, part = tempfile.mkstemp(dir=dist, prefix=f".{built.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, built.open("rb") as data:
+                shutil.copyfileobj(data, out)
+            Path(part).replace(target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return target
 
 
 def check(paths: Sequence[Path], info: ProjectInfo, cfg: config_mod.Config, project_dir: str,

@@ -17,6 +17,7 @@ from release_guard.checks.tags import free_versions
 from release_guard.findings import Finding
 
 NEW, ALREADY, PARTIAL = "new", "already", "partial"
+REFUSED = "RG406"  # the upload failed: never silenced by `ignore`, a release that did not upload never passes
 
 
 class Listed(NamedTuple):
@@ -206,7 +207,7 @@ def upload_refused(status: int | None, reason: str, name: str, version: Version,
         meaning = "the index refused the upload" if status else "twine could not upload"
         hint = "run `twine upload --verbose` with the same files to see the whole answer"
     said = f"{status} {reason}".strip() if status else reason
-    return Finding("RG406", f"upload to {target} refused ({said}): "
+    return Finding(REFUSED, f"upload to {target} refused ({said}): "
                    + meaning.format(name=name, target=target, free=free),
                    hint=hint.format(name=name, target=target, free=free))
 

@@ -221,8 +221,9 @@ def _open_once(url: str, headers: Mapping[str, str], timeouts: Timeouts, max_byt
             reply = _Reply(
                 url=url,
                 status=status,
-                reason=_mask(_one_line(str(response.reason or ""))[:80], secret),
-                content_type=_mask(_one_line(response.headers.get("Content-Type", ""))[:100], secret),
+                # masked, then cut: cut first, a secret across the cut would show its head
+                reason=_mask(_one_line(str(response.reason or "")), secret)[:80],
+                content_type=_mask(_one_line(response.headers.get("Content-Type", "")), secret)[:100],
                 location=response.headers.get("Location"),
                 body=body,
                 complete=complete,
