@@ -19,34 +19,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from release_guard import config as config_mod
-from release_guard import monorepo
 from release_guard.checks import auth as checks
-from release_guard.errors import IndexError_, ProjectError
+from release_guard.errors import IndexError_
 from release_guard.findings import Finding
 from release_guard.index.credentials import UploadCredentials, upload_credentials
 from release_guard.index.targets import Repository, sanitize_url
 from release_guard.output import emit
-from release_guard.tree import shown_path, work_tree
 
 
 def _read(args: argparse.Namespace) -> tuple[str, config_mod.Config]:
     """The project's name (as text: check-auth needs no version, so it runs no code) and config."""
-    from release_guard.project.files import Files
-    from release_guard.project.static import read_name
+    from release_guard.name_guard import read_name
 
-    tree = work_tree(args.project, require=True)
-    where = shown_path(args.project, "pyproject.toml")
-    if monorepo.root_table(tree, where) is not None:
-        raise ProjectError(f"{where} lists projects: check-auth checks one project at a time",
-                           hint="name it: release-guard check-auth --project <path of the project>")
-    files = Files.read(tree)
-    named = read_name(files)
-    if named is None:
-        raise ProjectError(f"{tree.describe('.')}: declares no project name as text ([project] name, "
-                           "[tool.poetry] name, setup.cfg [metadata] name or setup.py name=)",
-                           hint='declare it in pyproject.toml: [project] name = "..."')
-    table = files.table("tool").get("release-guard")
-    return named[0], config_mod.load(table, os.environ, config_mod.flag_overrides(args), where)
+    name, _, cfg = read_name(args, "check-auth")
+    return name, cfg
 
 
 def _shown(target: Repository) -> str:

@@ -23,22 +23,24 @@ from release_guard.errors import IndexError_, ProjectError
 from release_guard.findings import Finding
 from release_guard.index.targets import Repository
 from release_guard.output import emit
+from release_guard.project import Source
 from release_guard.project.files import Files
-from release_guard.project.static import read_name
+from release_guard.project.static import read_name as read_name_text
 from release_guard.tree import shown_path, work_tree
 
 _ALLOW_OFFLINE = "--allow-offline turns this into a warning"  # the read hints' advice, for other commands
 
 
-def _read(args: argparse.Namespace) -> tuple[nchecks.NameFacts, config_mod.Config]:
-    """The name as the files declare it (no version needed, no code run) and the config."""
+def read_name(args: argparse.Namespace, command: str) -> tuple[str, Source, config_mod.Config]:
+    """The name as the files declare it, read as text (no version needed, no code run), where it
+    is declared, and the config: what check-name and check-auth need of the project."""
     tree = work_tree(args.project, require=True)
     where = shown_path(args.project, "pyproject.toml")
     if monorepo.root_table(tree, where) is not None:
-        raise ProjectError(f"{where} lists projects: check-name checks one project at a time",
-                           hint="name it: release-guard check-name --project <path of the project>")
+        raise ProjectError(f"{where} lists projects: {command} checks one project at a time",
+                           hint=f"name it: release-guard {command} --project <path of the project>")
     files = Files.read(tree)
-    named = read_name(files)
+    named = read_name_text(files)
     if named is None:
         raise ProjectError(
             f"{tree.describe('.')}: declares no name that release-guard can read as text "
@@ -47,6 +49,11 @@ def _read(args: argparse.Namespace) -> tuple[nchecks.NameFacts, config_mod.Confi
     name, source = named
     cfg = config_mod.load(files.table("tool").get("release-guard"), os.environ,
                           config_mod.flag_overrides(args), where)
+    return name, source, cfg
+
+
+def _read(args: argparse.Namespace) -> tuple[nchecks.NameFacts, config_mod.Config]:
+    name, source, cfg = read_name(args, "check-name")
     return nchecks.NameFacts(name, shown_path(args.project, source.path), source.line), cfg
 
 

@@ -27,7 +27,7 @@ from release_guard.project import ProjectInfo, parse_toml, read_project
 from release_guard.tree import WorkTree, read_text
 
 if TYPE_CHECKING:
-    from release_guard.index import IndexFile
+    pass
 
 Reading = tuple[str | None, str, Version]  # (the tag's name part, its version text, its version)
 
@@ -230,7 +230,7 @@ def _index_facts(pending: Sequence[_Pending], cfg: config_mod.Config, args: argp
     for name, page in pages.items():
         if not isinstance(page, IndexError_):
             facts[str(name)] = tchecks.IndexFacts(target.display_url(), page.exists, page.versions,
-                                                  _yanked_versions(page.files))
+                                                  tchecks.yanked_versions(page.files))
     return facts
 
 
@@ -252,15 +252,6 @@ def _repository(cfg: config_mod.Config, args: argparse.Namespace) -> tuple[str |
         return None, False  # resolve_repository reads them as twine does
     from_project = cfg.repository != config_mod.Config().repository
     return cfg.repository, from_project and not getattr(args, "repository_url", None)
-
-
-def _yanked_versions(files: Sequence[IndexFile]) -> frozenset[Version]:
-    """Versions whose every file is yanked (a release is yanked as a whole on the index)."""
-    by_version: dict[Version, list[bool]] = {}
-    for file in files:
-        if file.version is not None:
-            by_version.setdefault(file.version, []).append(file.yanked)
-    return frozenset(v for v, flags in by_version.items() if all(flags))
 
 
 def _allow_offline(args: argparse.Namespace) -> bool:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from release_guard.checks.tags import free_versions
+from release_guard.checks.tags import free_versions, yanked_versions
 from release_guard.findings import Finding
 
 NEW, ALREADY, PARTIAL = "new", "already", "partial"
@@ -58,15 +58,6 @@ def _same_file(a: str, b: str) -> bool:
         b.replace(".tar.gz", "").replace(".whl", "")) and a.endswith(".whl") == b.endswith(".whl")
 
 
-def _yanked(listed: Sequence[Listed]) -> frozenset[Version]:
-    """Versions whose every listed file is yanked."""
-    flags: dict[Version, list[bool]] = {}
-    for file in listed:
-        if file.version is not None:
-            flags.setdefault(file.version, []).append(file.yanked)
-    return frozenset(v for v, yanked in flags.items() if all(yanked))
-
-
 def version_is_new(name: str, version: Version, versions: Sequence[Version], listed: Sequence[Listed],
                    local: Sequence[Local], index: str, where: str, allow_older: bool) -> Verdict:
     """Whether `version` may be released on `index`, decided before anything is built.
@@ -77,7 +68,7 @@ def version_is_new(name: str, version: Version, versions: Sequence[Version], lis
     the files still to upload). A file whose hash differs is RG403, with both hashes.
     """
     if not any(v == version for v in versions):
-        all_yanked = _yanked(listed)  # as check-tag: a release yanked as a whole is no newest release
+        all_yanked = yanked_versions(listed)  # as check-tag: a release yanked as a whole is no newest release
         newest = max((v for v in versions if v not in all_yanked
                       and (version.is_prerelease or not v.is_prerelease)), default=None)
         if newest is not None and version < newest and not allow_older:

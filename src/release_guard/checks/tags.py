@@ -4,8 +4,9 @@ not on the index."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from packaging.version import Version
 
@@ -35,6 +36,25 @@ class IndexFacts:
     exists: bool
     versions: Sequence[Version]
     yanked: frozenset[Version] = frozenset()
+
+
+class Listing(Protocol):
+    """A file the index lists, as far as yanking goes."""
+
+    @property
+    def version(self) -> Version | None: ...
+
+    @property
+    def yanked(self) -> bool: ...
+
+
+def yanked_versions(files: Iterable[Listing]) -> frozenset[Version]:
+    """Versions whose every listed file is yanked (a release is yanked as a whole on the index)."""
+    by_version: dict[Version, list[bool]] = {}
+    for file in files:
+        if file.version is not None:
+            by_version.setdefault(file.version, []).append(file.yanked)
+    return frozenset(v for v, flags in by_version.items() if all(flags))
 
 
 def skipped(tag: str, tag_format: str) -> Finding:
