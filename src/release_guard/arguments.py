@@ -260,4 +260,10 @@ def _positive(text: str) -> float:
 
 
 def _seconds_or_zero(text: str) -> float:
-    return 0.0 if text.strip() in ("0", "0.0") else _positive(text)
+    """0 (do not wait), or a positive number of seconds up to 3600."""
+    try:
+        if float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass
+    return _positive(text)
