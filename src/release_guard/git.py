@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Sequence
@@ -269,13 +270,20 @@ class BlobReader:
         return header[0], header[1], data
 
     def close(self) -> None:
-        if self._proc is not None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-            self._proc.wait()
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._proc = None
+        """End the cat-file process (it exits when its input closes) and close its pipes."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+    def __del__(self) -> None:
+        # a tree that made its own reader has no one to close it: without this, each such
+        # reader left two pipes open until exit (1024 of them broke select() in a long run)
+        with contextlib.suppress(OSError, ValueError):
+            self.close()
 
 
 def entry_mode(repo: Repo, rev: str, path: str) -> str | None:

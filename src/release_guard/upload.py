@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-import select
+import selectors
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -226,17 +226,20 @@ def _lines(fd: int) -> Iterable[tuple[str, bool]]:
     """(line, True) for each line from `fd` as it comes; (partial line, False) when nothing more
     came for a moment — a prompt, or "" — and at the end."""
     pending = b""
-    while True:
-        ready, _, _ = select.select([fd], [], [], PARTIAL_LINE_WAIT)
-        if not ready:
-            yield pending.decode("utf-8", "replace"), False
-            pending = b""
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for raw in complete:
-            yield raw.decode("utf-8", "replace"), True
+    # a selector, not select.select: select() refuses a descriptor above 1023, which a
+    # long-lived caller (a test session, a tox run with many environments) can reach
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            if not selector.select(PARTIAL_LINE_WAIT):
+                yield pending.decode("utf-8", "replace"), False
+                pending = b""
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                yield raw.decode("utf-8", "replace"), True
     yield pending.decode("utf-8", "replace"), False

@@ -177,6 +177,7 @@ class _GitFacts:
         for proc in (self.reachable_tags, self.changed):
             if proc is not None:
                 proc.wait()
+        self.reader.close()
 
 
 def _resolve_base(repo: git.Repo, base: str) -> str:
