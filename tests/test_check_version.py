@@ -105,7 +105,13 @@ SOURCES = [
     VersionSource("setuptools-scm", _scm, "", "pyproject.toml (derived from VCS tags by setuptools-scm)",
                   "pyproject.toml"),
 ]
+# The checks are pure: a scenario runs for one source per distinct way the version is
+# written — a TOML value, an INI value, a Python assignment, a whole file — and every source
+# once (test_each_source_is_named_at_its_line). Reading each source in each state is
+# test_project.py's; a VCS-derived version has its own tests below.
+MATRIX = [s for s in SOURCES if s.id in ("pep621", "setup.cfg", "setuptools-attr", "setuptools-file")]
 DECLARED = [s for s in SOURCES if not s.vcs]
+SCM = SOURCES[-1]
 STATES = ["staged", "committed"]
 
 VCS_INFO = ("pyproject.toml: RG100 info: the version is derived from VCS tags by setuptools-scm; "
@@ -187,8 +193,8 @@ def release_changes(source: VersionSource, *paths: str) -> str:
     return ", ".join(sorted({p for p in (source.holder, *paths) if p != "VERSION"}))
 
 
-by_source = pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.id)
-by_declared_source = pytest.mark.parametrize("source", DECLARED, ids=lambda s: s.id)
+by_source = pytest.mark.parametrize("source", MATRIX, ids=lambda s: s.id)
+by_declared_source = by_source
 by_state = pytest.mark.parametrize("state", STATES)
 
 
@@ -230,7 +236,7 @@ NON_CANONICAL = [
 @by_state
 @pytest.mark.parametrize(("source", "raw", "canonical"), [
     pytest.param(source, raw, canonical, id=f"{source.id}-{raw}")
-    for raw, canonical in NON_CANONICAL for source in DECLARED
+    for raw, canonical in NON_CANONICAL for source in MATRIX
     # hatchling's default pattern drops a leading "v" (see the test below)
     if not (source.id == "hatch-path" and raw.startswith("v"))
 ])
@@ -1341,3 +1347,36 @@ def test_monorepo_entry_without_a_project_is_a_config_error(repo: GitRepo, cli: 
     assert (result.code, result.out) == (2, "")
     assert result.err.startswith(f"release-guard: error: pyproject.toml [tool.release-guard]: {message} "
                                  "(hint: "), result.err
+
+
+# --- every source once; a VCS-derived version ------------------------------------------
+
+
+@pytest.mark.parametrize("source", DECLARED, ids=lambda s: s.id)
+def test_each_source_is_named_at_its_line(repo: GitRepo, cli: Any, source: VersionSource) -> None:
+    """The matrix above runs four sources; every declared source names its own file and line."""
+    released(repo, source, "1.0.0")
+    write_project(repo, source, "1.0.0+local")
+    result = check(repo, cli, "staged")
+    assert result.code == 1
+    assert finding_lines(result.out)[0] == at(source, "RG103 version '1.0.0+local' has a local segment "
+                                                      "'+local', which the index refuses")
+
+
+def test_a_vcs_version_is_rg100_where_a_declared_one_would_be_rg106(repo: GitRepo, cli: Any) -> None:
+    """RG104-RG107 do not apply to a version derived from tags (README, RG100); a change
+    with no bump after a release is not RG106 there."""
+    released(repo, SCM, "", tag="v1.0.0")
+    change_code(repo)
+    result = check(repo, cli, "committed")
+    assert (result.code, result.err, finding_lines(result.out)) == (0, "", [VCS_INFO])
+    assert result.out.splitlines()[-1] == (
+        "release-guard: the version comes from VCS tags (setuptools-scm): nothing to check")
+
+
+def test_a_vcs_project_with_a_lower_version_file_is_still_rg100(repo: GitRepo, cli: Any) -> None:
+    """No committed version, so no RG105 either, even with a greater tag present."""
+    released(repo, SCM, "", tag="v2.0.0")
+    repo.write("src/demo/__init__.py", '__version__ = "1.0.0"\n')
+    result = check(repo, cli, "staged")
+    assert (result.code, finding_lines(result.out)) == (0, [VCS_INFO])
