@@ -393,13 +393,25 @@ VCS_CASES: dict[str, tuple[dict[str, str], str, str]] = {
 }
 
 
+STATIC_VCS_DECOY = {"pyproject.toml": '[project]\nname = "decoy"\nversion = "9.9.9"\n',
+                    "setup.py": 'from setuptools import setup\n\nsetup(name="decoy", version="9.9.9")\n'}
+
+
 @pytest.mark.parametrize("flags", [(), ("--staged",), ("--ref", "HEAD")], ids=["worktree", "staged", "head"])
 @pytest.mark.parametrize("case_id", list(VCS_CASES))
 def test_vcs_derived_versions(repo: GitRepo, cli: Any, case_id: str, flags: tuple[str, ...]) -> None:
+    """Only the state asked for holds the VCS project; the others declare 9.9.9, so reading
+    the wrong state fails."""
     files, tool, path = VCS_CASES[case_id]
-    write_all(repo, files)
+    static = {name: STATIC_VCS_DECOY[name] for name in files}
+    states = [files if flags == ("--ref", "HEAD") else static, files if flags == ("--staged",) else static,
+              files if not flags else static]
+    write_all(repo, states[0])
     repo.commit()
     repo.tag("v1.4.0")
+    write_all(repo, states[1])
+    repo.stage()
+    write_all(repo, states[2])
     document = version_json(cli, repo.path, *flags)
     assert document["version"] is None
     assert document["dynamic"] == "vcs"
