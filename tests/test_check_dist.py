@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import tarfile
 import tempfile
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import GitRepo
+from conftest import GitRepo, need
 
 README_MD = "# Demo\n\nA demo project.\n"
 
@@ -281,14 +280,14 @@ def test_vcs_version_takes_the_tag(tmp_path: Path, cli: Any, repo: GitRepo) -> N
 
 # ------------------------------------------------------------------ the real files of ten projects
 
-# CI always has shared/ beside the checkout: there a missing realdist fails, never skips.
+# Under .ci/run a missing realdist fails with one line (conftest.need); elsewhere it skips.
 _MISSING = "realdist not found: ../shared/realdist beside the checkout"
 
 
-@pytest.mark.skipif(REALDIST is None and not os.environ.get("CI"), reason=_MISSING)
 @pytest.mark.parametrize("name", REAL_PROJECTS or ["no-realdist"])
 def test_no_false_alarm_on_real_distributions(tmp_path: Path, cli: Any, name: str) -> None:
-    assert REALDIST is not None, _MISSING
+    need(REALDIST, _MISSING)
+    assert REALDIST is not None
     files = sorted(REALDIST.glob(f"{name}-*"))
     assert len(files) == 2, files
     version = files[0].name[len(name) + 1:].split("-")[0].removesuffix(".tar.gz")
@@ -307,11 +306,9 @@ def test_no_false_alarm_on_real_distributions(tmp_path: Path, cli: Any, name: st
         assert result.code == 0
 
 
-def test_realdist_is_found_in_ci() -> None:
-    """Collected everywhere, so that CI (CI=true) fails loudly when shared/ is missing."""
-    if os.environ.get("CI"):
-        assert REALDIST is not None, _MISSING
-        assert len(REAL_PROJECTS) == 10
+def test_realdist_holds_ten_projects() -> None:
+    need(REALDIST, _MISSING)
+    assert len(REAL_PROJECTS) == 10
 
 
 # ------------------------------------------------------------------ errors: exit 2, one line
@@ -461,8 +458,8 @@ def test_isolated_build_from_the_wheelhouse(tmp_path: Path, cli: Any,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The default, isolated build, with pip's index switched off: only the local wheelhouse."""
     wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
-    if not any(wheelhouse.glob("setuptools-*.whl")):
-        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
+    need(any(wheelhouse.glob("setuptools-*.whl")),
+         "no .wheelhouse with setuptools (the README's test command fills it)")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
     root = sample(tmp_path / "demo", SETUPTOOLS)
@@ -474,10 +471,9 @@ def test_isolated_build_from_the_wheelhouse(tmp_path: Path, cli: Any,
 def test_installer_uv_from_the_wheelhouse(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """--installer uv: build's isolated environment made by uv, with uv's index switched off."""
     wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
-    if not any(wheelhouse.glob("setuptools-*.whl")):
-        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
-    if shutil.which("uv") is None:
-        pytest.skip("uv is not on PATH (the test extras install it into the venv: activate it)")
+    need(any(wheelhouse.glob("setuptools-*.whl")),
+         "no .wheelhouse with setuptools (the README's test command fills it)")
+    need(shutil.which("uv"), "uv is not on PATH (the test extras install it into the venv: activate it)")
     monkeypatch.setenv("UV_OFFLINE", "1")  # uv has no UV_NO_INDEX; offline, find-links still serve
     monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
     root = sample(tmp_path / "demo", SETUPTOOLS)

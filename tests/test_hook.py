@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo, Result
+from conftest import GitRepo, Result, reported_git
 from index_servers import free_port
 from release_guard.errors import HookError
 from release_guard.hook import CHAINED_SUFFIX, MARKER, PRE_COMMIT_MARKER, PushedRef, parse_pre_push
@@ -29,6 +28,14 @@ SHA_B = "b" * 40
 TIMEOUT = 120
 
 Cli = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _git_before_config_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What install-hook prints depends on git's version (2.54 adds config-based hooks):
+    these tests pin it below, so that they pass on a newer git too."""
+    reported_git("2.39.5", tmp_path, monkeypatch)
+
 
 
 def hooks(repo: GitRepo) -> Path:
@@ -452,7 +459,9 @@ def test_hook_falls_back_to_release_guard_on_path(project: GitRepo, bare: Path, 
     assert "release-guard: not found" in proc.stderr
 
 
-def test_config_based_hook_needs_git_2_54(project: GitRepo, cli: Cli) -> None:
+def test_config_based_hook_needs_git_2_54(project: GitRepo, cli: Cli, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    reported_git("2.53.9", tmp_path, monkeypatch)
     result = cli("install-hook", "--config", cwd=project.path)
     assert (result.code, result.out) == (2, "")
     assert "config-based hooks need git 2.54 or newer" in result.err
@@ -460,16 +469,7 @@ def test_config_based_hook_needs_git_2_54(project: GitRepo, cli: Cli) -> None:
 
 def test_config_based_hook_on_a_newer_git(project: GitRepo, cli: Cli, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """This machine's git is older: a wrapper reports 2.54 and hands everything else to git."""
-    real_git = shutil.which("git")
-    assert real_git is not None
-    bindir = tmp_path / "newer-git"
-    bindir.mkdir()
-    wrapper = bindir / "git"
-    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo "git version 2.54.0"; '
-                       f'else exec {real_git} "$@"; fi\n')
-    wrapper.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    reported_git("2.54.0", tmp_path, monkeypatch)
     plain = cli("install-hook", cwd=project.path)
     assert plain.out.rstrip().endswith("this git also runs config-based hooks: "
                                        "`release-guard install-hook --config`")

@@ -16,12 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo, Result
+from conftest import GitRepo, Result, reported_git
 from release_guard.hook import CHAINED_NAME, MARKER
 
 Cli = Callable[..., Result]
 PREFIX = "release-guard: error: "
 USER_HOOK = "#!/bin/sh\n# the user's own pre-push hook\nexit 0\n"
+
+
+@pytest.fixture(autouse=True)
+def _git_before_config_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What install-hook prints depends on git's version (2.54 adds config-based hooks):
+    these tests pin it below, so that they pass on a newer git too."""
+    reported_git("2.39.5", tmp_path, monkeypatch)
+
 
 
 def hooks(repo: GitRepo) -> Path:

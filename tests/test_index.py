@@ -361,7 +361,9 @@ def test_default_repository_token_gets_twines_token_user(tmp_path: Path) -> None
     env = env_for(tmp_path, TWINE_PASSWORD=TOKEN)
     repo = resolve_repository(config_file=write_pypirc(tmp_path, ""), environ=env)
     assert (repo.username, repo.password) == ("__token__", TOKEN)
-    assert repo.credential_origin != "{0.scheme}://{0.hostname}:443".format(urlsplit(repo.index_url))
+    # configured for the upload host, so reads of the index (another host) never carry it
+    assert repo.credential_origin == "{0.scheme}://{0.hostname}:443".format(urlsplit(repo.upload_url))
+    assert repo.read_credentials() is None
     assert TOKEN not in repr(repo)
 
 

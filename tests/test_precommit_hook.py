@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo
+from conftest import GitRepo, need
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,9 @@ def _git_out(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _require_tracked_hooks_file() -> None:
-    if not (CHECKOUT / HOOKS_FILE).is_file():
-        pytest.skip(f"{CHECKOUT} has no {HOOKS_FILE}")
-    if _git_out("ls-files", "--error-unmatch", HOOKS_FILE).returncode != 0:
-        pytest.skip(f"{HOOKS_FILE} is not tracked by git in {CHECKOUT}; try-repo would not see it")
+    need((CHECKOUT / HOOKS_FILE).is_file(), f"{CHECKOUT} has no {HOOKS_FILE}")
+    need(_git_out("ls-files", "--error-unmatch", HOOKS_FILE).returncode == 0,
+         f"{HOOKS_FILE} is not tracked by git in {CHECKOUT}; try-repo would not see it")
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +48,10 @@ def checkout_head() -> str:
     even when someone commits to the checkout while the tests run.
     """
     head = _git_out("rev-parse", "HEAD")
-    if head.returncode != 0:
-        pytest.skip(f"{CHECKOUT} is not a git checkout")
-    if _git_out("cat-file", "-e", f"HEAD:{HOOKS_FILE}").returncode != 0:
-        pytest.skip(f"{HOOKS_FILE} is not committed in {CHECKOUT} HEAD yet: pre-commit installs "
-                    "hooks from a committed revision")
+    need(head.returncode == 0, f"{CHECKOUT} is not a git checkout")
+    need(_git_out("cat-file", "-e", f"HEAD:{HOOKS_FILE}").returncode == 0,
+         f"{HOOKS_FILE} is not committed in {CHECKOUT} HEAD yet: pre-commit installs hooks from a "
+         "committed revision")
     return head.stdout.strip()
 
 
@@ -66,10 +64,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hook_env(clean_environment: None, monkeypatch: pytest.MonkeyPatch, pre_commit_home: Path) -> None:
     """Every subprocess below (pre-commit, and git running the installed hooks) shares the store,
     and pip installs the hook from the wheelhouse alone."""
-    if not any(WHEELHOUSE.glob("*.whl")):
-        if os.environ.get("CI"):
-            pytest.fail(WHEELHOUSE_MISSING)
-        pytest.skip(WHEELHOUSE_MISSING)
+    need(any(WHEELHOUSE.glob("*.whl")), WHEELHOUSE_MISSING)
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
     monkeypatch.setenv("PRE_COMMIT_COLOR", "never")
     monkeypatch.setenv("PIP_NO_INDEX", "1")

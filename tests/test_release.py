@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo, LeakGuard, Result
+from conftest import GitRepo, LeakGuard, Result, need
 from index_servers import (
     PASSWORD,
     UPLOAD_REFUSALS,
@@ -980,8 +980,8 @@ def test_an_isolated_build_from_the_wheelhouse(
         repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     """What `tox -e release` runs: the isolated build, pip's index switched off."""
     wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
-    if not any(wheelhouse.glob("setuptools-*.whl")):
-        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
+    need(any(wheelhouse.glob("setuptools-*.whl")),
+         "no .wheelhouse with setuptools (the README's test command fills it)")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
     root = write_project(repo, backend=SETUPTOOLS)
@@ -999,10 +999,9 @@ def test_a_build_with_uv_as_installer(
         repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     """--installer uv, offline from the wheelhouse: the dry run builds and checks, and uploads nothing."""
     wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
-    if not any(wheelhouse.glob("setuptools-*.whl")):
-        pytest.skip("no .wheelhouse with setuptools (the README's test command fills it)")
-    if shutil.which("uv") is None:
-        pytest.skip("uv is not on PATH (the test extras install it into the venv: activate it)")
+    need(any(wheelhouse.glob("setuptools-*.whl")),
+         "no .wheelhouse with setuptools (the README's test command fills it)")
+    need(shutil.which("uv"), "uv is not on PATH (the test extras install it into the venv: activate it)")
     monkeypatch.setenv("UV_OFFLINE", "1")  # uv has no UV_NO_INDEX; offline, find-links still serve
     monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
     root = write_project(repo, backend=SETUPTOOLS)

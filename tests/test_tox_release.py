@@ -5,8 +5,6 @@ in its tox configuration: release-guard is installed beside the tox under test, 
 loads the plugin from its entry point, and the plugin's environment installs this
 checkout (offline, from the wheelhouse: see tox_projects.py). The index is pypiserver
 (--disable-fallback), credentials in TWINE_USERNAME / TWINE_PASSWORD only.
-
-These tests need the `release` subcommand (issue 8) and skip until it exists.
 """
 
 from __future__ import annotations
@@ -19,11 +17,7 @@ import pytest
 
 from conftest import GitRepo
 from index_servers import LocalIndex
-from release_guard.arguments import SUBCOMMANDS
 from tox_projects import offline_pip, output, require_local_release_guard, run_tox, tox_environ
-
-needs_release = pytest.mark.skipif("release" not in SUBCOMMANDS,
-                                   reason="`release-guard release` does not exist yet (issue 8)")
 
 PYPROJECT = """\
 [build-system]
@@ -70,7 +64,6 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.slow
-@needs_release
 def test_zero_config_release_uploads_once_and_refuses_the_second_time(repo: GitRepo,
                                                                       pypiserver_empty: LocalIndex) -> None:
     require_local_release_guard()
@@ -96,7 +89,6 @@ def test_zero_config_release_uploads_once_and_refuses_the_second_time(repo: GitR
 
 
 @pytest.mark.slow
-@needs_release
 def test_the_projects_own_release_environment_runs_instead(repo: GitRepo) -> None:
     own = ('[tox]\nrequires = release-guard\n\n[testenv:release]\nskip_install = true\n'
            "commands = python -c \"print('users own release')\"\n")

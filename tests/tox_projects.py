@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import need
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(os.environ.get("RELEASE_GUARD_WHEELHOUSE", CHECKOUT / ".wheelhouse"))
@@ -29,10 +29,7 @@ _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY
 
 def offline_pip() -> dict[str, str]:
     """pip installs from the wheelhouse alone; virtualenv looks for no update."""
-    if not any(WHEELHOUSE.glob("*.whl")):
-        if os.environ.get("CI"):
-            pytest.fail(WHEELHOUSE_MISSING)
-        pytest.skip(WHEELHOUSE_MISSING)
+    need(any(WHEELHOUSE.glob("*.whl")), WHEELHOUSE_MISSING)
     return {
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(WHEELHOUSE),
@@ -46,9 +43,9 @@ def require_local_release_guard() -> None:
     installed: this checkout (`pip install -e .`), or else an index, which tests never reach."""
     from release_guard.tox_plugin import running_requirement
 
-    if CHECKOUT.as_uri() not in running_requirement():
-        pytest.skip(f"release-guard under test is not installed from {CHECKOUT} ({running_requirement()}): "
-                    "its release environment would install it from an index")
+    need(CHECKOUT.as_uri() in running_requirement(),
+         f"release-guard under test is not installed from {CHECKOUT} ({running_requirement()}): "
+         "its release environment would install it from an index")
 
 
 def tox_environ(**extra: str) -> dict[str, str]:
