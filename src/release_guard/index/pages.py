@@ -189,7 +189,7 @@ def scan_html(text: str) -> HtmlScan:
                 label.append(name)
             if title is not None:
                 title.append(name)
-        elif kind == START:
+        elif kind == START and name in ("a", "meta"):
             found = dict(attrs)
             if name == "a" and found.get("href"):
                 scan.anchors.append(_Anchor(found.get("href") or "", yanked="data-yanked" in found))
@@ -197,8 +197,8 @@ def scan_html(text: str) -> HtmlScan:
                 labels.append(label)
             elif name == "meta" and found.get("name") == "pypi:repository-version":
                 scan.api_version = found.get("content") or ""
-            elif name == "title" and scan.title is None:
-                title, scan.title = [], ""
+        elif kind == START and name == "title" and scan.title is None:
+            title, scan.title = [], ""
         elif kind == END and name == "a":
             label = None
         elif kind == END and name == "title" and title is not None:
