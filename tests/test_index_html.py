@@ -118,6 +118,14 @@ def old_scan_html(text: str) -> HtmlScan:
     return scan
 
 
+# CPython's fix for gh-135462 (2025, patch releases of 3.10 to 3.13 and later) changed how
+# html.parser ends unfinished markup (HTML5's way: unfinished tags dropped, comments closed).
+# This reader keeps the behaviour of the html.parser it replaced (3.11.7 here), so broken
+# markup is compared only with an html.parser that has it.
+OLD_END_OF_PAGE = pytest.mark.skipif(
+    old_tokens("<a ") != [(DATA, "<a ", [])], reason="this html.parser reads unfinished markup the newer way")
+
+
 def assert_read_alike(text: str) -> None:
     expected = old_tokens(text)
     assert new_tokens(text) == expected
@@ -258,6 +266,7 @@ def test_generated_pages_read_alike(page: str) -> None:
     assert_read_alike(page)
 
 
+@OLD_END_OF_PAGE
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(["<", ">", "a", "A", " ", "=", "'", '"', "/", "!", "-", "&amp;", "x", "\n",
                                 "href", "<a ", "</a>", "<!--", "-->", "?", "<script>", "</script>", "title",
@@ -319,6 +328,7 @@ def test_a_hostile_page_is_no_project_page_and_no_root(name: str) -> None:
         root_names(ROOT, "text/html", page)
 
 
+@OLD_END_OF_PAGE
 def test_an_unterminated_quote_hides_nothing_before_it() -> None:
     page = HOSTILE["unterminated quote"]
     assert [(a.href, a.label) for a in scan_html(page).anchors] == [("x.whl", "x.whl")]
@@ -331,6 +341,7 @@ _FILL = "z" * 1000
 REREAD = f"<a x='><b y=\">{_FILL}' z='{_FILL}\" w=\"{_FILL}<a href=\"k.whl\">k</a>"
 
 
+@OLD_END_OF_PAGE
 def test_tags_read_again_within_the_budget_read_alike() -> None:
     assert_read_alike(REREAD)
 
