@@ -19,6 +19,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 from packaging.version import Version
 
 from release_guard.errors import IndexError_
+from release_guard.index.html_tokens import DATA, END, START, HtmlTooBroken, tokens
 from release_guard.index.targets import _one_line, sanitize_url
 
 PAGE_HINT = "check that the index URL points at a PEP 503/691 Simple API (--repository-url / index-url)"
@@ -176,39 +177,36 @@ def project_json(url: str, text: str, project: str | None = None) -> tuple[list[
 
 
 def scan_html(text: str) -> HtmlScan:
-    from html.parser import HTMLParser
-
+    """Anchors, the repository-version meta and the first title, read as html.parser reads
+    them, in linear time (`html_tokens`); HtmlTooBroken for a page that would take more."""
     scan = HtmlScan()
-
-    class Scanner(HTMLParser):
-        anchor: _Anchor | None = None
-        in_title = False
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    labels: list[list[str]] = []  # each anchor's text, joined at the end: += would be quadratic
+    label: list[str] | None = None
+    title: list[str] | None = None
+    for kind, name, attrs in tokens(text):
+        if kind == DATA:
+            if label is not None:
+                label.append(name)
+            if title is not None:
+                title.append(name)
+        elif kind == START and name in ("a", "meta"):
             found = dict(attrs)
-            if tag == "a" and found.get("href"):
-                self.anchor = _Anchor(found.get("href") or "", yanked="data-yanked" in found)
-                scan.anchors.append(self.anchor)
-            elif tag == "meta" and found.get("name") == "pypi:repository-version":
+            if name == "a" and found.get("href"):
+                scan.anchors.append(_Anchor(found.get("href") or "", yanked="data-yanked" in found))
+                label = []
+                labels.append(label)
+            elif name == "meta" and found.get("name") == "pypi:repository-version":
                 scan.api_version = found.get("content") or ""
-            elif tag == "title" and scan.title is None:
-                self.in_title, scan.title = True, ""
-
-        def handle_data(self, data: str) -> None:
-            if self.anchor is not None:
-                self.anchor.label += data
-            if self.in_title:
-                scan.title = (scan.title or "") + data
-
-        def handle_endtag(self, tag: str) -> None:
-            if tag == "a":
-                self.anchor = None
-            elif tag == "title":
-                self.in_title = False
-
-    parser = Scanner(convert_charrefs=True)
-    parser.feed(text)
-    parser.close()
+        elif kind == START and name == "title" and scan.title is None:
+            title, scan.title = [], ""
+        elif kind == END and name == "a":
+            label = None
+        elif kind == END and name == "title" and title is not None:
+            scan.title, title = "".join(title), None
+    for anchor, parts in zip(scan.anchors, labels, strict=True):
+        anchor.label = "".join(parts)
+    if title is not None:  # a title never closed runs to the end of the page
+        scan.title = "".join(title)
     return scan
 
 
@@ -239,7 +237,10 @@ def _is_parent_link(anchor: _Anchor) -> bool:
 def project_html(url: str, text: str, project: str | None = None) -> list[IndexFile]:
     """The files of a PEP 503 project page (of `project`, canonical); a page without a Simple
     page's marks, or the root's list of projects, is an error."""
-    scan = scan_html(text)
+    try:
+        scan = scan_html(text)
+    except HtmlTooBroken as exc:
+        raise malformed(url, str(exc)) from None
     check_api_version(url, scan.api_version)
     if scan.api_version is None:
         if not any(_is_file_link(a) for a in scan.anchors):
@@ -285,7 +286,10 @@ def root_verdict(url: str, content_type: str, text: str, complete: bool) -> Root
         return _json_root(url, text, complete)
     if kind != "html":
         return RootVerdict("other", f"an answer of type {kind[:60]!r}")
-    scan = scan_html(text)
+    try:
+        scan = scan_html(text)
+    except HtmlTooBroken:
+        return RootVerdict("other", "an HTML page too broken to read")
     listed = [a for a in scan.anchors if not _is_parent_link(a)]
     projects = [a for a in listed if _is_project_link(a)]
     if any(_is_file_link(a) for a in listed) and not projects:
