@@ -416,3 +416,26 @@ def _ppid(entry: Path) -> int:
         return int((entry / "stat").read_text().rpartition(")")[2].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+# ------------------------------------------------------------------ the statement itself
+
+
+def test_what_an_interrupted_upload_says() -> None:
+    from release_guard.release_stop import during_upload
+
+    files = [Path("dist/a-1.0.tar.gz"), Path("dist/a-1.0-py3-none-any.whl")]
+    rerun = "run `release-guard release` again to upload the rest (files the index holds with the same " \
+            "sha256 are skipped)"
+    assert during_upload(8, 9, files, ["a-1.0.tar.gz"], False, lambda: set()) == (
+        "interrupted during step 8/9 (upload); nothing reached the index; run `release-guard release` again")
+    assert during_upload(8, 9, files, ["a-1.0.tar.gz", "a-1.0-py3-none-any.whl"], False, lambda: None) == (
+        "interrupted during step 8/9 (upload); a-1.0.tar.gz reached the index; whether "
+        f"a-1.0-py3-none-any.whl did is unknown (the index did not answer within 3 s); {rerun}")
+    assert during_upload(8, 9, files, ["a-1.0.tar.gz", "a-1.0-py3-none-any.whl"], False,
+                         lambda: {"a-1.0-py3-none-any.whl"}) == (
+        "interrupted during step 8/9 (upload); every file reached the index: a-1.0.tar.gz, "
+        "a-1.0-py3-none-any.whl")
+    assert during_upload(9, 9, files, ["a-1.0.tar.gz", "a-1.0-py3-none-any.whl"], True, lambda: None) == (
+        "interrupted during step 9/9 (verify); every file reached the index (twine reported each upload): "
+        "a-1.0.tar.gz, a-1.0-py3-none-any.whl")

@@ -78,6 +78,8 @@ def uninstall() -> None:
     _previous.clear()
     _doing.clear()
     _received.clear()
+    _groups.clear()  # a PID kept past its process could name another process one day
+    _temp_dirs.clear()
 
 
 def installed() -> bool:
