@@ -9,9 +9,11 @@ build requirements (no network), otherwise in an isolated environment that `buil
 
 from __future__ import annotations
 
+import os
 import tempfile
 import warnings
 import weakref
+from collections.abc import Mapping, Sequence
 from email.parser import Parser
 from pathlib import Path
 
@@ -61,13 +63,42 @@ def _metadata(tree: Tree) -> tuple[str, str]:
     return _CACHE[tree]
 
 
+# Run before the backend (Linux): the kernel sends it SIGKILL when release-guard dies, even
+# by a SIGKILL that no handler sees; then exec the backend. A parent already gone: exit.
+_PDEATHSIG = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); "
+              "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def _runner(cmd: Sequence[str], cwd: str | None = None,
+            extra_environ: Mapping[str, str] | None = None) -> None:
+    """pyproject_hooks' quiet runner, with the backend in a process group of its own that the
+    interrupt handler ends (a backend outlives a parent that just exits: shared/FACTS.md)."""
+    import subprocess
+    import sys
+
+    from release_guard import interrupt
+
+    env = {**os.environ, **(extra_environ or {})}
+    command = list(cmd)
+    if sys.platform.startswith("linux"):
+        command = [sys.executable, "-c", _PDEATHSIG, str(os.getpid()), *command]
+    with subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, start_new_session=True) as proc:
+        interrupt.register(proc)
+        try:
+            output, _ = proc.communicate()
+        finally:
+            interrupt.unregister(proc)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, output)
+
+
 def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
     """METADATA text: in this environment when it has the backend, else isolated."""
     import build
     import build.util
-    import pyproject_hooks
 
-    quiet = pyproject_hooks.quiet_subprocess_runner  # the backend's output is not ours to print
+    quiet = _runner  # the backend's output is not ours to print
     with warnings.catch_warnings():  # nor are its warnings, which build re-emits here
         warnings.simplefilter("ignore")
         builder = build.ProjectBuilder(srcdir, runner=quiet)
@@ -78,7 +109,12 @@ def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
 
 
 def _run_backend(tree: Tree) -> tuple[str, str]:
-    with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp:
+    from release_guard import interrupt
+
+    interrupt.install("asking the build backend for the version")  # the hooks' path has none yet
+    with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
+            interrupt.doing("asking the build backend for the version"):
+        interrupt.register_temp_dir(tmp)
         try:
             text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
         except Exception as exc:
@@ -88,6 +124,8 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
                 f"version: {first}",
                 hint="run `python -m build --sdist` to see the backend's full error",
             ) from None
+        finally:
+            interrupt.unregister_temp_dir(tmp)
     parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))
 

@@ -18,6 +18,7 @@ from release_guard.record import Record
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
+    from types import ModuleType
 
 
 class LazyHandler(Record):
@@ -88,8 +89,13 @@ def console() -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = parse_args(sys.argv[1:] if argv is None else list(argv))
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        args = parse_args(arguments)
         handler: Callable[[argparse.Namespace], int] = args.handler
+        if arguments != HOOK_COMMAND_LINE:  # the commit hook's fast path imports nothing more
+            from release_guard import interrupt
+
+            interrupt.install(f"running `release-guard {args.command}`")
         return handler(args)
     except ReleaseGuardError as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
@@ -112,6 +118,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"release-guard: error: internal error: {type(exc).__name__} at {_origin(exc)} "
                          f"(hint: a bug in release-guard; {hint})\n")
         return 2
+    except BaseException as exc:  # a signal (interrupt.Interrupted): the children are gone
+        guard = _interrupt()  # (backend.py installs the handlers on the hook's fast path too)
+        if guard is None or not isinstance(exc, guard.Interrupted):
+            raise
+        guard.end_children()  # the handler did; an Interrupted raised elsewhere may not have
+        guard.remove_temp_dirs()
+        if os.environ.get("RELEASE_GUARD_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(printable(visible(exc.line().replace("\n", " "))) + "\n")
+        return int(exc.exit_code)
+    finally:
+        guard = _interrupt()
+        if guard is not None:
+            guard.uninstall()  # main() may return to an in-process caller
+
+
+def _interrupt() -> ModuleType | None:
+    return sys.modules.get("release_guard.interrupt")
 
 
 def _origin(exc: BaseException) -> str:

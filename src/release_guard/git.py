@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 from release_guard.errors import GitError
 from release_guard.record import Record
@@ -20,14 +22,40 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _guard() -> Any:
+    """release_guard.interrupt when its handlers are installed (see there), else None."""
+    module = sys.modules.get("release_guard.interrupt")
+    return module.registry() if module is not None else None
+
+
+def popen(args: Sequence[str], cwd: str, **kwargs: Any) -> subprocess.Popen[Any]:
+    """`git ARGS` started in a process group of its own, registered with the interrupt handler
+    (release-guard forwards a signal to it: the terminal's Ctrl-C no longer reaches it)."""
+    try:
+        proc = subprocess.Popen(["git", *args], cwd=cwd, env=_env(), start_new_session=True, **kwargs)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH", hint="install git") from None
+    guard = _guard()
+    if guard is not None:
+        guard.register(proc)
+    return proc
+
+
+def _done(proc: subprocess.Popen[Any]) -> None:
+    guard = _guard()
+    if guard is not None:
+        guard.unregister(proc)
+
+
 def run(args: Sequence[str], cwd: str, *, check: bool = True,
         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run `git ARGS` in `cwd`; a failure becomes a GitError quoting git's own first line."""
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=stdin,
-                              errors="surrogateescape", env=_env(), check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH", hint="install git") from None
+    with popen(args, cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+               errors="surrogateescape") as started:
+        out, err = started.communicate(stdin)
+    _done(started)
+    proc = subprocess.CompletedProcess(started.args, started.returncode, out, err)
     if check and proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
         raise GitError(f"git {' '.join(args)} failed in {cwd}: {first}",
@@ -116,17 +144,14 @@ class Background:
     def __init__(self, args: Sequence[str], cwd: str, hint: str) -> None:
         self._args, self._cwd, self._hint = args, cwd, hint
         self._done: tuple[str, str] | None = None
-        try:
-            self._proc = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True,
-                                          errors="surrogateescape", env=_env())
-        except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH", hint="install git") from None
+        self._proc = popen(args, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           errors="surrogateescape")
 
     def wait(self) -> tuple[str, str]:
         """Reap the process (once) whether or not its output is wanted."""
         if self._done is None:
             self._done = self._proc.communicate()
+            _done(self._proc)
         return self._done
 
     def output(self) -> str:
@@ -227,13 +252,8 @@ class BlobReader:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
-            try:
-                self._proc = subprocess.Popen(
-                    ["git", "cat-file", "--batch"], cwd=self._top, stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
-                )
-            except FileNotFoundError:
-                raise GitError("git is not installed or not on PATH", hint="install git") from None
+            self._proc = popen(["cat-file", "--batch"], self._top, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         return self._proc
 
     def read(self, spec: str) -> bytes | None:
@@ -276,6 +296,7 @@ class BlobReader:
             if proc.stdin is not None:
                 proc.stdin.close()
             proc.wait()
+            _done(proc)
             if proc.stdout is not None:
                 proc.stdout.close()
 

@@ -84,10 +84,16 @@ input="$(cat)"
 if [ -x "$CHAINED" ]; then
     printf '%s\\n' "$input" | "$CHAINED" "$@" || exit $?
 fi
+# exec: release-guard is the hook's process, so a signal (Ctrl-C, a CI runner's cancel)
+# reaches it directly and ends what it started; the push stays blocked (exit 130/143/129)
 if [ -x "$INSTALL_PYTHON" ]; then
-    printf '%s\\n' "$input" | "$INSTALL_PYTHON" -m release_guard pre-push{where} "$@"
+    exec "$INSTALL_PYTHON" -m release_guard pre-push{where} "$@" <<RELEASE_GUARD_REFS
+$input
+RELEASE_GUARD_REFS
 elif command -v release-guard > /dev/null 2>&1; then
-    printf '%s\\n' "$input" | release-guard pre-push{where} "$@"
+    exec release-guard pre-push{where} "$@" <<RELEASE_GUARD_REFS
+$input
+RELEASE_GUARD_REFS
 else
     echo "release-guard: not found ($INSTALL_PYTHON is gone); reinstall it, then run" \\
         "'release-guard install-hook' again" >&2

@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release_guard import config as config_mod
-from release_guard import dist_files, dist_guard, monorepo, release_build, upload
+from release_guard import dist_files, dist_guard, interrupt, monorepo, release_build, release_stop, upload
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
 from release_guard.checks import version as vchecks
@@ -61,9 +61,19 @@ class Steps:
         started = time.monotonic()
         try:
             yield
-        finally:
-            took = time.monotonic() - started
-            self.say(f" {took:.2f} s" if self.open else f"  done in {took:.2f} s")
+        except interrupt.Interrupted:
+            if self.open:  # the step's line ends so; the interruption's own line follows
+                sys.stderr.write(" interrupted\n")
+            self.open = False
+            raise
+        except BaseException:
+            self._took(started)
+            raise
+        self._took(started)
+
+    def _took(self, started: float) -> None:
+        took = time.monotonic() - started
+        self.say(f" {took:.2f} s" if self.open else f"  done in {took:.2f} s")
 
     def skip(self, title: str, why: str) -> None:
         self.number += 1
@@ -187,6 +197,16 @@ class _Run:
 
 def cmd_release(args: argparse.Namespace) -> int:
     run = _Run(args)
+    try:
+        return _release(run)
+    except interrupt.Interrupted as exc:
+        if not exc.message:  # the upload sets its own: what reached the index
+            exc.message = release_stop.before_upload(max(run.steps.number, 1), STEPS)
+        raise
+
+
+def _release(run: _Run) -> int:
+    args = run.args
     info, cfg, target, twine, page_read = run.guard()
     assert info.name is not None
     name = canonicalize_name(info.name)
@@ -275,14 +295,35 @@ def _upload_and_verify(run: _Run, name: str, version: Version, files: Sequence[P
         ok = (f"release-guard: dry run: {name} {version} is ready; `release` would upload "
               f"{', '.join(shown)} to {to}")
         return emit(run.findings, args.format, os.environ, ok, cfg.ignore)
-    with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
-        environ = {**os.environ, **twine.environ}
-        outcome = upload.run([os.fspath(p) for p in files], twine.args,
-                             upload.secrets_of(target, environ, twine.args), environ, run.steps.say)
-    if outcome.returncode != 0:  # twine's failure is no check that `ignore` may silence
-        run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
-                                                   page.versions, upload_to))
-        return emit(run.findings, args.format, os.environ, ignore=set(cfg.ignore) - {rchecks.REFUSED})
+    started: list[str] = []  # the files twine began to upload, in order
+    outcome = None
+    try:
+        with run.steps.step(f"upload {len(files)} file(s) to {upload_to} with twine"):
+            environ = {**os.environ, **twine.environ}
+            outcome = upload.run([os.fspath(p) for p in files], twine.args,
+                                 upload.secrets_of(target, environ, twine.args), environ, run.steps.say,
+                                 started)
+        if outcome.returncode != 0:
+            return _refused(run, outcome, name, version, page, upload_to, cfg)
+        return _verify_step(run, name, version, files, target, cfg, where)
+    except interrupt.Interrupted as exc:  # never a silent half-release: say what reached the index
+        exc.message = release_stop.during_upload(
+            run.steps.number, STEPS, files, started, outcome is not None and outcome.returncode == 0,
+            lambda: release_stop.on_index(target, name, files))
+        raise
+
+
+def _refused(run: _Run, outcome: upload.Outcome, name: str, version: Version, page: ProjectPage,
+             upload_to: str, cfg: config_mod.Config) -> int:
+    # twine's failure is no check that `ignore` may silence
+    run.findings.append(rchecks.upload_refused(outcome.status, outcome.reason, name, version,
+                                               page.versions, upload_to))
+    return emit(run.findings, run.args.format, os.environ, ignore=set(cfg.ignore) - {rchecks.REFUSED})
+
+
+def _verify_step(run: _Run, name: str, version: Version, files: Sequence[Path], target: Repository,
+                 cfg: config_mod.Config, where: str) -> int:
+    args = run.args
     if args.wait == 0:
         run.steps.skip("verify", "--wait 0")
         seen = True

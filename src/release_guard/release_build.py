@@ -124,7 +124,10 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
 
     warm = threading.Thread(target=_import_checks, daemon=True)  # step 6's imports, on the idle core
     warm.start()
+    from release_guard import interrupt
+
     with tempfile.TemporaryDirectory(prefix="release-guard-build-") as outdir:
+        interrupt.register_temp_dir(outdir)
         dist_guard.build(project_dir, outdir, isolation, args.installer)
         warm.join()
         built = dist_files.find(Path(outdir))

@@ -180,21 +180,32 @@ def _command(files: Sequence[str], target_args: Sequence[str], interactive: bool
 
 
 def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str],
-        environ: Mapping[str, str], say: Callable[[str], None]) -> Outcome:
+        environ: Mapping[str, str], say: Callable[[str], None], started: list[str] | None = None) -> Outcome:
     """`twine upload` of exactly `files` (`environ` is twine's whole environment, the
-    target's included); its output, masked, goes to `say` as it comes."""
+    target's included); its output, masked, goes to `say` as it comes. `started` gets the
+    name of each file as twine starts uploading it (twine uploads one after another, and
+    stops at the first refusal: every file before the last one started has reached the index)."""
+    from release_guard import interrupt
+
     interactive = sys.stdin.isatty()
     env = {**environ, "COLUMNS": "1000", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("FORCE_COLOR", None)
+    # a process group of its own: a signal reaches it through release-guard's handler, which
+    # then says which files reached the index. At a terminal twine may ask for a password on
+    # /dev/tty, which a new session has not: there it stays in ours, and gets Ctrl-C itself.
     proc = subprocess.Popen(_command(files, target_args, interactive), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=None if interactive else subprocess.DEVNULL,
-                            env=env)
+                            env=env, start_new_session=not interactive)
+    interrupt.register(proc, own_group=not interactive)
     assert proc.stdout is not None
     lines: list[str] = []
+    names = {os.path.basename(f) for f in files}
 
     def show(line: str) -> None:
         shown = mask(line, secrets)
         lines.append(shown)
+        if started is not None and shown.startswith("Uploading ") and shown[10:].strip() in names:
+            started.append(shown[10:].strip())
         if shown.strip():
             say(f"  twine: {shown.strip()}")
 
@@ -214,6 +225,7 @@ def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str]
     finally:
         proc.stdout.close()
         returncode = proc.wait()
+        interrupt.unregister(proc)
     if returncode == 0:
         return Outcome(0)
     from release_guard.checks.release import parse_twine_error
