@@ -78,6 +78,9 @@ def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
 
 
 def _run_backend(tree: Tree) -> tuple[str, str]:
+    from release_guard import extra
+
+    extra.require("asking the build backend for the version", extra.BUILD)
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp:
         try:
             text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
