@@ -327,12 +327,13 @@ def test_the_users_own_release_environment_is_kept_exactly(tmp_path: Path, name:
 
 
 def test_this_repository_releases_itself(tmp_path: Path) -> None:
-    """This checkout's tox.ini defines the environment: release-guard from the checkout."""
+    """This checkout's tox.ini defines the environment: release-guard from the checkout, with its
+    `release` extra (build, twine)."""
     keys = ("skip_install", "deps", "commands", "commands_pre", "pass_env")
     args = ("-c", str(CHECKOUT / "tox.ini"), "--workdir", str(tmp_path), "-e", "release", "-k", *keys)
     release = config(tmp_path, *args, "--", "--dry-run")["testenv:release"]
     assert release["skip_install"] == "True"
-    assert release["deps"] == str(CHECKOUT)
+    assert release["deps"] == f"{CHECKOUT}[release]"
     assert release["commands"] == "release-guard release --dry-run"
     assert release["commands_pre"] == ""  # not the test environments' wheelhouse download
     assert set(PASS_ENV) <= set(release["pass_env"].splitlines())
