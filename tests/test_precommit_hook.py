@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(os.environ.get("RELEASE_GUARD_WHEELHOUSE", CHECKOUT / ".wheelhouse"))
-WHEELHOUSE_MISSING = (f"no wheelhouse at {WHEELHOUSE}: run `python -m pip download -d .wheelhouse . "
-                      "'setuptools>=77'` first (the README's test command does)")
+WHEELHOUSE_MISSING = (f"no wheelhouse at {WHEELHOUSE}: run `python -m pip download -d .wheelhouse "
+                      "'.[release]' 'setuptools>=77'` first (the README's test command does)")
 HOOKS_FILE = ".pre-commit-hooks.yaml"
 TIMEOUT = 600
 

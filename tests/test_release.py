@@ -837,9 +837,9 @@ def test_dist_as_a_symlink_is_exit_2_and_nothing_is_written_through_it(
 
 def test_no_twine_is_exit_2_before_anything_is_cleaned(repo: GitRepo, cli: Cli, pypiserver_fresh: LocalIndex,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """twine is a dependency, but an install without it (pip install --no-deps) happens: the
-    release needs it for check-dist and the upload, so it says so at once — not as an
-    internal error after dist/ was cleaned and the project built."""
+    """twine comes with the `release` extra, which a core install lacks (tests/test_lean.py runs
+    that install for real): the release needs it for check-dist and the upload, so it says so
+    at once — not as an internal error after dist/ was cleaned and the project built."""
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
@@ -850,8 +850,8 @@ def test_no_twine_is_exit_2_before_anything_is_cleaned(repo: GitRepo, cli: Cli, 
     result = release(cli, root, pypiserver_fresh, "--dry-run")
     assert result.code == 2
     assert result.out == ""
-    assert result.err.endswith("release-guard: error: twine is not installed: release checks and uploads "
-                               "with it (hint: pip install 'twine>=7')\n")
+    assert result.err.endswith("release-guard: error: release needs twine, from release-guard's `release` "
+                               "extra, which is not installed (hint: pip install 'release-guard[release]')\n")
     assert steps(result.err) == ["1"]
     assert (root / "dist" / "demo_rel-0.9.tar.gz").exists()
 

@@ -133,11 +133,11 @@ def test_anything_else_is_not_a_source(text: str | None) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 def test_the_requirement_pins_the_version_or_names_the_source() -> None:
-    assert requirement("1.2.3", None) == "release-guard==1.2.3"
-    assert requirement("1.2.3", (Path("/w/rg"), True)) == "-e file:///w/rg"
-    assert requirement("1.2.3", (Path("/w/my rg#1"), False)) == "release-guard @ file:///w/my%20rg%231"
+    assert requirement("1.2.3", None) == "release-guard[release]==1.2.3"
+    assert requirement("1.2.3", (Path("/w/rg"), True)) == "-e file:///w/rg[release]"
+    assert requirement("1.2.3", (Path("/w/my rg#1"), False)) == "release-guard[release] @ file:///w/my%20rg%231"
     wheel = Path("/w/release_guard-1.2.3-py3-none-any.whl")
-    assert requirement("1.2.3", (wheel, False)) == f"release-guard @ {wheel.as_uri()}"
+    assert requirement("1.2.3", (wheel, False)) == f"release-guard[release] @ {wheel.as_uri()}"
 
 
 class FakeDistribution:
@@ -153,10 +153,10 @@ def test_the_running_install_decides(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     wheel = tmp_path / "release_guard-9.8.7-py3-none-any.whl"
     wheel.write_bytes(b"")
     cases = {
-        direct_url(tmp_path.as_uri(), dir_info={"editable": True}): f"-e {tmp_path.as_uri()}",
-        direct_url(wheel.as_uri(), archive_info={}): f"release-guard @ {wheel.as_uri()}",
-        direct_url((tmp_path / "gone").as_uri(), dir_info={}): "release-guard==9.8.7",
-        direct_url("https://example.invalid/rg.tar.gz", archive_info={}): "release-guard==9.8.7",
+        direct_url(tmp_path.as_uri(), dir_info={"editable": True}): f"-e {tmp_path.as_uri()}[release]",
+        direct_url(wheel.as_uri(), archive_info={}): f"release-guard[release] @ {wheel.as_uri()}",
+        direct_url((tmp_path / "gone").as_uri(), dir_info={}): "release-guard[release]==9.8.7",
+        direct_url("https://example.invalid/rg.tar.gz", archive_info={}): "release-guard[release]==9.8.7",
     }
     for text, expected in cases.items():
         fake = FakeDistribution("9.8.7", text)
@@ -167,7 +167,7 @@ def test_the_running_install_decides(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(metadata, "distribution", not_installed)
-    assert running_requirement() == f"release-guard=={__version__}"
+    assert running_requirement() == f"release-guard[release]=={__version__}"
 
 
 # ------------------------------------------------------------- loading the plugin
@@ -327,12 +327,13 @@ def test_the_users_own_release_environment_is_kept_exactly(tmp_path: Path, name:
 
 
 def test_this_repository_releases_itself(tmp_path: Path) -> None:
-    """This checkout's tox.ini defines the environment: release-guard from the checkout."""
+    """This checkout's tox.ini defines the environment: release-guard from the checkout, with its
+    `release` extra (build, twine)."""
     keys = ("skip_install", "deps", "commands", "commands_pre", "pass_env")
     args = ("-c", str(CHECKOUT / "tox.ini"), "--workdir", str(tmp_path), "-e", "release", "-k", *keys)
     release = config(tmp_path, *args, "--", "--dry-run")["testenv:release"]
     assert release["skip_install"] == "True"
-    assert release["deps"] == str(CHECKOUT)
+    assert release["deps"] == f"{CHECKOUT}[release]"
     assert release["commands"] == "release-guard release --dry-run"
     assert release["commands_pre"] == ""  # not the test environments' wheelhouse download
     assert set(PASS_ENV) <= set(release["pass_env"].splitlines())

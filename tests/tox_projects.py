@@ -16,8 +16,8 @@ from conftest import need
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(os.environ.get("RELEASE_GUARD_WHEELHOUSE", CHECKOUT / ".wheelhouse"))
-WHEELHOUSE_MISSING = (f"no wheelhouse at {WHEELHOUSE}: run `python -m pip download -d .wheelhouse . "
-                      "'setuptools>=77'` first (the README's test command does)")
+WHEELHOUSE_MISSING = (f"no wheelhouse at {WHEELHOUSE}: run `python -m pip download -d .wheelhouse "
+                      "'.[release]' 'setuptools>=77'` first (the README's test command does)")
 TIMEOUT = 300
 
 # Each variable that tox reads as an option (TOX_*) or that says a tox run is under way.

@@ -119,6 +119,9 @@ def findings_for(args: argparse.Namespace, name: str, cfg: config_mod.Config,
 
 
 def cmd_check_auth(args: argparse.Namespace) -> int:
+    from release_guard import extra
+
+    extra.require("check-auth", extra.WORKFLOW_LINT)
     name, cfg = _read(args)
     found = findings_for(args, name, cfg)
     assert found is not None

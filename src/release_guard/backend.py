@@ -109,8 +109,9 @@ def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
 
 
 def _run_backend(tree: Tree) -> tuple[str, str]:
-    from release_guard import interrupt
+    from release_guard import extra, interrupt
 
+    extra.require("asking the build backend for the version", extra.BUILD)
     interrupt.install("asking the build backend for the version")  # the hooks' path has none yet
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
             interrupt.doing("asking the build backend for the version"):

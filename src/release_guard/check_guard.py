@@ -5,7 +5,8 @@ HEAD name the version), index (the version is new on the target index), name (ch
 a valid name, no standard-library module, not another project's; offline, the first two),
 auth (the credentials twine would use: check-auth, when there are any or with --auth), dist
 (check-dist on a fresh build, with --build). The index is read once, in a thread, while git
-works. `--offline` runs only what needs no network and says which rows it skipped.
+works. `--offline` runs only what needs no network and says which rows it skipped; without
+the `release` extra (release-guard[release]) the name, auth and dist rows are skipped, saying so.
 Findings come first, then one table: check, time, result.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
-from release_guard import dist_guard, release, version_guard
+from release_guard import dist_guard, extra, release, version_guard
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
 from release_guard.errors import ReleaseGuardError
@@ -117,13 +118,17 @@ def _rows(ctx: _Context) -> list[tuple[str, Check | None, str]]:
     """(name, the check or None when skipped, why it is skipped)."""
     args = ctx.args
     offline = "--offline"
+    name, auth = extra.missing(extra.STDLIB_NAMES), extra.missing(extra.WORKFLOW_LINT)
+    dist = extra.missing(extra.CHECK_FILES + extra.BUILD)
+    needs = f"needs {extra.EXTRA}"
     return [
         ("version", _version, ""),
         ("tags", _tags, ""),
         ("index", None if args.offline else _index, offline),
-        ("name", _name, ""),
-        ("auth", _auth, ""),
-        ("dist", _dist if args.build else None, "--build to build and check the sdist and wheel"),
+        ("name", None if name else _name, needs),
+        ("auth", None if auth else _auth, needs),
+        ("dist", _dist if args.build and not dist else None,
+         needs if args.build else "--build to build and check the sdist and wheel"),
     ]
 
 

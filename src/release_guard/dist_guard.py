@@ -295,6 +295,9 @@ def _ok_line(release: Release, findings: Sequence[Finding], source: str) -> str:
 
 
 def cmd_check_dist(args: argparse.Namespace) -> int:
+    from release_guard import extra
+
+    extra.require("check-dist", extra.CHECK_FILES + (() if args.dist_dir else extra.BUILD))
     info, cfg = _read(args)
     assert info.name is not None  # read_project refuses a project without a name
     where = shown_path(args.project, info.version_source.path if info.version_source else "pyproject.toml")

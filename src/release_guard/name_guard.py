@@ -60,12 +60,10 @@ def _read(args: argparse.Namespace) -> tuple[nchecks.NameFacts, config_mod.Confi
 def stdlib_modules() -> list[str]:
     """Every module of every Python version's standard library, as the `stdlib-list` package
     (the index's own source for this rule) lists them."""
-    try:
-        import stdlib_list
-    except ImportError:
-        raise ProjectError("check-name needs the stdlib-list package, the list of standard-library "
-                           "modules that the index refuses as names",
-                           hint="install it: pip install stdlib-list") from None
+    from release_guard import extra
+
+    extra.require("check-name", extra.STDLIB_NAMES)  # the list of modules the index refuses as names
+    import stdlib_list
     return [module for version in stdlib_list.short_versions for module in stdlib_list.stdlib_list(version)]
 
 
@@ -136,5 +134,8 @@ def findings_for(args: argparse.Namespace) -> tuple[list[Finding], str, config_m
 
 
 def cmd_check_name(args: argparse.Namespace) -> int:
+    from release_guard import extra
+
+    extra.require("check-name", extra.STDLIB_NAMES)
     findings, ok, cfg = findings_for(args)
     return emit(findings, args.format, os.environ, ok, cfg.ignore)

@@ -32,7 +32,7 @@ from release_guard import dist_files, dist_guard, interrupt, monorepo, release_b
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
 from release_guard.checks import version as vchecks
-from release_guard.errors import BuildError, ProjectError
+from release_guard.errors import ProjectError
 from release_guard.findings import Finding, exit_code
 from release_guard.index.targets import Repository, sanitize_url
 from release_guard.output import emit
@@ -92,14 +92,12 @@ def _blocked(findings: Sequence[Finding], cfg: config_mod.Config) -> bool:
     return exit_code([f for f in findings if f.code not in cfg.ignore]) != 0
 
 
-def _require_twine() -> None:
-    """twine checks and uploads: without it (a --no-deps install) say so before anything is
-    cleaned or built, not as an internal error at check-dist."""
-    import importlib.util
+def _require_extra() -> None:
+    """build, twine and trove-classifiers (the `release` extra) build, check and upload:
+    without them say so before anything is cleaned or built, not as an internal error."""
+    from release_guard import extra
 
-    if importlib.util.find_spec("twine") is None:
-        raise BuildError("twine is not installed: release checks and uploads with it",
-                         hint="pip install 'twine>=7'")
+    extra.require("release", extra.BUILD + extra.CHECK_FILES)
 
 
 def read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
@@ -167,7 +165,7 @@ class _Run:
         from release_guard import version_guard
 
         with self.steps.step("project, config and check-version"):
-            _require_twine()
+            _require_extra()
             info, cfg = read(self.args)
             assert info.name is not None
             target, twine = resolve_target(self.args, cfg)

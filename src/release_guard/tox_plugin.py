@@ -43,6 +43,7 @@ impl = pluggy.HookimplMarker("tox")  # tox.plugin.impl, without importing tox at
 
 ENV_NAME = "release"
 DIST_NAME = "release-guard"
+EXTRA = "release"  # what builds, checks and uploads (pyproject.toml's optional dependencies)
 MIN_TOX = "4.29"  # tox_extend_envs
 DIRECT_URL_LIMIT = 64 * 1024  # direct_url.json is a few hundred bytes; anything larger is not one
 
@@ -135,15 +136,17 @@ def _file_url_path(url: Any) -> Path | None:
 
 
 def requirement(version: str, source: tuple[Path, bool] | None) -> str:
-    """The line in the environment's deps that installs this release-guard.
+    """The line in the environment's deps that installs this release-guard with its `release`
+    extra (build, twine: the release builds and uploads).
 
     A local source is written as a `file:` URL, so that no space or `#` in its path
-    is read as anything else by pip's requirements parser.
+    is read as anything else by pip's requirements parser; pip reads the extra of an
+    editable one from the `[...]` at its end.
     """
     if source is None:
-        return f"{DIST_NAME}=={version}"
+        return f"{DIST_NAME}[{EXTRA}]=={version}"
     path, editable = source
-    return f"-e {path.as_uri()}" if editable else f"{DIST_NAME} @ {path.as_uri()}"
+    return f"-e {path.as_uri()}[{EXTRA}]" if editable else f"{DIST_NAME}[{EXTRA}] @ {path.as_uri()}"
 
 
 def running_requirement() -> str:

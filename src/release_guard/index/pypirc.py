@@ -25,21 +25,15 @@ def _twine_default_urls() -> dict[str, str]:
     Importing twine.utils brings requests and urllib3 (about 90 ms, measured with
     benchmarks/bench_check_tag.py): far too much for a pre-push hook. The constants are
     plain string literals, so they are read the way release-guard reads a version; only
-    if that fails is twine imported.
+    if that fails is twine imported. Without twine (the hooks install release-guard's core
+    only), the public index and its test instance are read from pip's own source instead.
     """
     import importlib.util
 
     spec = importlib.util.find_spec("twine")  # finds the package without importing it
     if spec is None or spec.origin is None:
-        raise RepositoryError(
-            "twine is not installed, so the default repositories are unknown",
-            hint="install twine, or pass --repository-url",
-        )
-    try:
-        with open(os.path.join(os.path.dirname(spec.origin), "utils.py"), encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError:
-        source = ""
+        return _pip_default_urls()
+    source = _source_text(os.path.join(os.path.dirname(spec.origin), "utils.py"))
     found = {
         name: match.group(1)
         for name, constant in (("pypi", "DEFAULT_REPOSITORY"), ("testpypi", "TEST_REPOSITORY"))
@@ -50,6 +44,42 @@ def _twine_default_urls() -> dict[str, str]:
     import twine.utils  # the source moved on: ask the module itself
 
     return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+
+
+def _source_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(256 * 1024)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _pip_default_urls() -> dict[str, str]:
+    """twine's default targets without twine: the public index and its test instance as pip
+    names them (`PyPI` and `TestPyPI` in pip/_internal/models/index.py, read as text, never
+    imported), given the upload paths twine gives them: `upload.<host>/legacy/` for the
+    public index, `<host>/legacy/` for the test instance (tests/test_lean.py holds the two
+    equal to twine's own constants)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pip")
+    source = ""
+    if spec is not None and spec.origin is not None:
+        source = _source_text(os.path.join(os.path.dirname(spec.origin), "_internal", "models", "index.py"))
+    found = {
+        name: urlsplit(match.group(1))
+        for name, constant in (("pypi", "PyPI"), ("testpypi", "TestPyPI"))
+        if (match := re.search(rf"""^{constant}\s*=\s*PackageIndex\(\s*["'](https://[^"'/]+/?)["']""",
+                               source, re.MULTILINE))
+    }
+    if len(found) != 2:
+        raise RepositoryError(
+            "neither twine nor pip's list of indexes is installed, so twine's default repositories "
+            "(pypi, testpypi) are unknown",
+            hint="pip install 'release-guard[release]', or pass --repository-url",
+        )
+    return {"pypi": f"https://upload.{found['pypi'].netloc}/legacy/",
+            "testpypi": f"https://{found['testpypi'].netloc}/legacy/"}
 
 
 def _config_error_line(exc: Exception) -> str:
