@@ -77,13 +77,14 @@ def _runner(cmd: Sequence[str], cwd: str | None = None,
     import sys
 
     from release_guard import interrupt
+    from release_guard.git import OWN_GROUP
 
     env = {**os.environ, **(extra_environ or {})}
     command = list(cmd)
     if sys.platform.startswith("linux"):
         command = [sys.executable, "-c", _PDEATHSIG, str(os.getpid()), *command]
     with subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, start_new_session=True) as proc:
+                          stderr=subprocess.STDOUT, **OWN_GROUP) as proc:
         interrupt.register(proc)
         try:
             output, _ = proc.communicate()

@@ -109,7 +109,7 @@ def _run_build(command: list[str], env: dict[str, str]) -> subprocess.CompletedP
     from release_guard import interrupt
 
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, errors="replace", env=env, start_new_session=True) as proc:
+                          text=True, errors="replace", env=env, **git.OWN_GROUP) as proc:
         interrupt.register(proc)
         try:
             out, err = proc.communicate()

@@ -28,11 +28,17 @@ def _guard() -> Any:
     return module.registry() if module is not None else None
 
 
+# A process group of its own: setpgid (`process_group=0`, Python 3.11+), not a new session:
+# setsid() cost 3 ms a process on the 2-core VM (2.4 ms a git process without, 5.4 ms with).
+OWN_GROUP: dict[str, Any] = ({"process_group": 0} if sys.version_info >= (3, 11)
+                              else {"start_new_session": True})
+
+
 def popen(args: Sequence[str], cwd: str, **kwargs: Any) -> subprocess.Popen[Any]:
     """`git ARGS` started in a process group of its own, registered with the interrupt handler
     (release-guard forwards a signal to it: the terminal's Ctrl-C no longer reaches it)."""
     try:
-        proc = subprocess.Popen(["git", *args], cwd=cwd, env=_env(), start_new_session=True, **kwargs)
+        proc = subprocess.Popen(["git", *args], cwd=cwd, env=_env(), **OWN_GROUP, **kwargs)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH", hint="install git") from None
     guard = _guard()

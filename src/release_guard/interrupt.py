@@ -1,6 +1,6 @@
 """Interruptions: SIGINT, SIGTERM and SIGHUP end release-guard and everything it started.
 
-Every child release-guard starts runs in a process group of its own (`start_new_session`),
+Every child release-guard starts runs in a process group of its own (git.OWN_GROUP),
 so the terminal's Ctrl-C reaches only release-guard, which forwards it: each registered
 group gets SIGTERM, then SIGKILL after GRACE seconds; then `Interrupted` is raised in the
 main thread, so every `with` block (temporary folders, build's isolated environment)
@@ -98,8 +98,8 @@ def doing(what: str) -> Iterator[None]:
 
 
 def register(proc: subprocess.Popen[Any], own_group: bool = True) -> None:
-    """A child started with start_new_session=True: its group is ended on a signal. (Without
-    one — twine asking for a password at a terminal — the child alone.)"""
+    """A child started in a process group of its own (git.OWN_GROUP): its group is ended on a
+    signal. (Without one — twine asking for a password at a terminal — the child alone.)"""
     _groups[proc.pid] = own_group
 
 

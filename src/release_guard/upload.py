@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from release_guard.errors import RepositoryError
+from release_guard.git import OWN_GROUP
 from release_guard.index.targets import Repository, _masked, is_loopback, sanitize_url
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -192,10 +193,11 @@ def run(files: Sequence[str], target_args: Sequence[str], secrets: Sequence[str]
     env.pop("FORCE_COLOR", None)
     # a process group of its own: a signal reaches it through release-guard's handler, which
     # then says which files reached the index. At a terminal twine may ask for a password on
-    # /dev/tty, which a new session has not: there it stays in ours, and gets Ctrl-C itself.
+    # /dev/tty, which a background group may not read (SIGTTIN): there it stays in ours, and
+    # gets the terminal's Ctrl-C itself.
     proc = subprocess.Popen(_command(files, target_args, interactive), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=None if interactive else subprocess.DEVNULL,
-                            env=env, start_new_session=not interactive)
+                            env=env, **({} if interactive else OWN_GROUP))
     interrupt.register(proc, own_group=not interactive)
     assert proc.stdout is not None
     lines: list[str] = []
