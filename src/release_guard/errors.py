@@ -58,3 +58,8 @@ class BuildError(ReleaseGuardError):
 
 class DistError(ReleaseGuardError):
     """Raised when `--dist-dir` is no folder or holds no sdist or wheel to check."""
+
+
+class ExtraMissing(ReleaseGuardError):
+    """Raised when a command needs a package of the `release` extra (build, twine, ...) that is
+    not installed; the hint is the install command (release_guard.extra)."""

@@ -11,7 +11,7 @@ Nothing here is imported by the hooks' fast path (check-version, check-tag).
 
 from __future__ import annotations
 
-from release_guard.errors import ReleaseGuardError
+from release_guard.errors import ExtraMissing
 
 EXTRA = "release-guard[release]"
 INSTALL = f"pip install '{EXTRA}'"
@@ -31,10 +31,6 @@ BUILD = ("build",)
 CHECK_FILES = ("twine", "trove-classifiers")
 WORKFLOW_LINT = ("pyyaml",)
 STDLIB_NAMES = ("stdlib-list",)
-
-
-class ExtraMissing(ReleaseGuardError):
-    """Raised when a command needs a package of the `release` extra that is not installed."""
 
 
 def missing(distributions: tuple[str, ...]) -> list[str]:
@@ -58,8 +54,3 @@ def require(what: str, distributions: tuple[str, ...]) -> None:
     if gone:
         raise ExtraMissing(f"{what} needs {', '.join(gone)}, from release-guard's `release` extra, "
                            "which is not installed", hint=INSTALL)
-
-
-def skipped(distributions: tuple[str, ...]) -> str:
-    """check's result for a row whose packages are missing; '' when they are all there."""
-    return f"skipped (needs {EXTRA})" if missing(distributions) else ""
