@@ -528,8 +528,11 @@ def test_the_backends_placeholders_are_refused(repo: GitRepo, cli: Any, monkeypa
     assert one_line(cli("check-version", "--backend", cwd=repo.path)).startswith(message)
 
 
-def test_setup_py_without_a_literal_needs_the_backend(repo: GitRepo, cli: Any, no_backend: list[Any]) -> None:
-    committed(repo, {"setup.py": "from setuptools import setup\nsetup(name='demo', version=get())\n"})
+@pytest.mark.parametrize("version", ["get()", "'1.' + '0'", "'1.' '0'", "'{}.0'.format(1)", "'1.%d' % 0"])
+def test_setup_py_without_a_literal_needs_the_backend(repo: GitRepo, cli: Any, no_backend: list[Any],
+                                                      version: str) -> None:
+    """A string that an expression goes on from is no literal: never its first piece ('1.')."""
+    committed(repo, {"setup.py": f"from setuptools import setup\nsetup(name='demo', version={version})\n"})
     assert one_line(cli("check-version", cwd=repo.path)) == (
         "setup.py: the version is computed by code that release-guard does not run "
         f"{BACKEND_HINT}")

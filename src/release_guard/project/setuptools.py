@@ -153,9 +153,11 @@ def setuptools_dynamic(files: Files) -> Declaration | None:
 
 
 def setup_py_literal(tree: Tree, keyword: str) -> tuple[str, Source] | None:
-    """A literal `keyword="..."` argument in setup.py (the first one)."""
+    """A literal `keyword="..."` argument in setup.py (the first one). Only a whole argument:
+    a string that goes on (`'1.' + '0'`, `"1" "0"`, `'{}'.format(v)`) is no literal."""
     text = read_text(tree, "setup.py")
-    match = re.search(rf"""\b{keyword}\s*=\s*(['"])([^'"\n]+)\1""", text) if text else None
+    match = re.search(rf"""\b{keyword}\s*=\s*(['"])([^'"\n]+)\1(?=[ \t]*(?:[,)#]|\n|$))""",
+                      text) if text else None
     if text is None or match is None:
         return None
     return match.group(2), Source("setup.py", text.count("\n", 0, match.start()) + 1)
