@@ -7,9 +7,11 @@ proxies the suite sets lead to a closed local port, so reading them is "could no
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +20,18 @@ import pytest
 import twine.utils
 
 from conftest import GitRepo
-from index_servers import LocalIndex
+from index_servers import (
+    PASSWORD,
+    START_TIMEOUT,
+    USERNAME,
+    FaultServers,
+    LocalIndex,
+    _devpi_put,
+    clean_env,
+    free_port,
+    start,
+    stop,
+)
 from test_tag_guard import pyproject, rg202
 
 pytestmark = pytest.mark.slow
@@ -154,3 +167,80 @@ def test_testpypi_is_twines_constant_unless_pypirc_names_it(targets: Targets) ->
     pypirc.write_text(pypirc.read_text().replace("    empty\n", "    empty\n    testpypi\n")
                       + f"\n[testpypi]\nrepository = {t.held.upload_url}\n")
     assert first(t.check_tag("--repository", "testpypi"), t.is_held)
+
+
+# --- yanked releases on a real devpi ------------------------------------------------------------
+
+
+@pytest.fixture
+def devpi_mirror(tmp_path: Path, fault_server: FaultServers) -> Iterator[str]:
+    """A devpi-server of this test's own (not in offline mode, no root/pypi) with the mirror
+    index guard/mirror of the fault server's Simple index, on loopback: devpi reads the
+    `yanked-release` page (1.0 and 2.0 yanked) and serves it as devpi does, PEP 691 JSON included. devpi
+    yanks no file of its own indexes (devpi-server 6: "PEP 592 isn't supported for private
+    stages yet"); a mirror carries the upstream's yanks."""
+    server_dir = tmp_path / "devpi-server"
+    bindir = Path(sys.executable).parent
+    init = [str(bindir / "devpi-init"), "--serverdir", str(server_dir), "--no-root-pypi",
+            "--root-passwd", "r00t"]
+    subprocess.run(init, capture_output=True, env=clean_env(), check=True, timeout=START_TIMEOUT)
+    port = free_port()
+    args = [str(bindir / "devpi-server"), "--serverdir", str(server_dir), "--host", "127.0.0.1",
+            "--port", str(port), "--argon2-time-cost", "1", "--argon2-memory-cost", "8",
+            "--argon2-parallelism", "1"]
+    root = f"http://127.0.0.1:{port}/"
+    proc = start(args, tmp_path / "devpi.log", root + "+api")
+    try:
+        _devpi_put(root + USERNAME, {"password": PASSWORD, "email": "guard@example.invalid"}, auth=False)
+        _devpi_put(root + f"{USERNAME}/mirror", {"type": "mirror", "mirror_url": fault_server.simple_url},
+                   auth=True)
+        yield f"{root}{USERNAME}/mirror/"
+    finally:
+        stop(proc)
+
+
+def check_tag_on(repo: GitRepo, tag: str, upload_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RELEASE_GUARD, "check-tag", tag, "--repository-url", upload_url], cwd=repo.path,
+                          capture_output=True, text=True, timeout=TIMEOUT, check=False)
+
+
+SERVED_YANKS = """\
+import json, sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+request = urllib.request.Request(sys.argv[1], headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+page = json.load(opener.open(request, timeout=30))
+print(json.dumps(sorted([f["filename"], f.get("yanked", False)] for f in page["files"])))
+"""
+
+
+def test_a_yanked_release_on_devpi_still_counts(repo: GitRepo, devpi_mirror: str) -> None:
+    """README: RG202 "the tag's version is already on the index (yanked releases count ...)",
+    and the `pypi-tag-guard` row: "yanked releases count". The read URL is derived from devpi's
+    upload URL: "devpi `<user>/<index>/` → `<user>/<index>/+simple/`".
+
+    Not in the README, and the code's choice: a yanked release is not "the newest release" of
+    RG203 (2.0 below is yanked, so a tag 1.5 is not older than the newest, 1.1, is)."""
+    simple = devpi_mirror + "+simple/"
+    served = subprocess.run([sys.executable, "-c", SERVED_YANKS, simple + "yanked-release/"],
+                            capture_output=True, text=True, timeout=TIMEOUT, check=True)
+    assert json.loads(served.stdout) == [  # devpi itself serves the yanks, as PEP 691 JSON
+        ["yanked_release-1.0-py3-none-any.whl", "broken"], ["yanked_release-1.0.tar.gz", "broken"],
+        ["yanked_release-1.1.tar.gz", False], ["yanked_release-2.0.tar.gz", "not ours"]]
+    repo.write("pyproject.toml", pyproject("yanked-release", "1.0"))
+    repo.commit("1.0")
+    repo.tag("v1.0")
+    yanked = check_tag_on(repo, "v1.0", devpi_mirror)
+    assert (yanked.returncode, yanked.stderr) == (1, ""), yanked
+    assert yanked.stdout.splitlines() == [
+        f"pyproject.toml:3: RG202 tag v1.0: 1.0 is already on {simple} (yanked, which still counts); "
+        "the upload would answer '400 File already exists'",
+        "  hint: bump to a free version: 2.0.1, 2.1.0, 3.0.0, 2.0.1.dev0"]
+    for version, code, first_line in (
+            ("1.5", 0, f"release-guard: v1.5 ok: not on {simple}"),
+            ("1.0.5", 1, f"pyproject.toml:3: RG203 tag v1.0.5: 1.0.5 is older than 1.1, the newest release "
+                         f"on {simple}")):
+        repo.write("pyproject.toml", pyproject("yanked-release", version))
+        repo.commit(version)
+        repo.tag(f"v{version}")
+        proc = check_tag_on(repo, f"v{version}", devpi_mirror)
+        assert (proc.returncode, proc.stdout.splitlines()[0], proc.stderr) == (code, first_line, ""), proc
