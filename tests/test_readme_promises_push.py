@@ -227,3 +227,31 @@ def test_skip_through_release_guard_pre_push(pushing: Pushing) -> None:
         assert (skipped.returncode, skipped.stdout, skipped.stderr) == (0, SKIPPED + "\n", ""), skip
     other = pre_push(SKIP="version-bump")  # another hook's name skips nothing here
     assert other.returncode == 1, other
+
+
+def test_real_pre_commit_first_push_of_a_branch_that_is_not_head(
+        repo: GitRepo, tmp_path: Path, hook_env: None, checkout_head: str) -> None:  # noqa: F811
+    """The first push to an empty remote brings the root commit: pre-commit then sets neither
+    PRE_COMMIT_FROM_REF nor PRE_COMMIT_TO_REF (it runs the hooks on all files), only the pushed
+    ref. README: "At the `pre-push` stage it reads the pushed commit": the pushed branch's, not
+    HEAD's."""
+    bare = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    repo.git("remote", "add", "origin", str(bare))
+    repo.write(".pre-commit-config.yaml", f"repos:\n  - repo: {CHECKOUT}\n    rev: {checkout_head}\n"
+                                          f"    hooks:\n      - id: version-bump\n{SHOW_REFS}")
+    repo.write("pyproject.toml", '[project]\nname = "demo"\nversion = "1.0"\n')
+    repo.commit("1.0")
+    proc = run(repo.path, sys.executable, "-m", "pre_commit", "install", "--install-hooks",
+               "--hook-type", "pre-push")
+    assert proc.returncode == 0, output(proc)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("pyproject.toml", '[project]\nname = "demo"\nversion = "1.0-final!"\n')
+    repo.commit("an invalid version, committed with --no-verify")
+    repo.git("checkout", "-q", "main")
+    pushed = run(repo.path, "git", "push", "origin", "feature")
+    assert shown_refs(pushed) == "FROM=unset TO=unset LOCAL=refs/heads/feature"
+    assert pushed.returncode == 1, output(pushed)
+    assert [line for line in pushed.stdout.splitlines() if " RG" in line] == [
+        "pyproject.toml:3: RG101 version '1.0-final!' is not valid PEP 440"]
+    assert repo.git("ls-remote", str(bare)) == ""
