@@ -244,3 +244,25 @@ def test_a_yanked_release_on_devpi_still_counts(repo: GitRepo, devpi_mirror: str
         repo.tag(f"v{version}")
         proc = check_tag_on(repo, f"v{version}", devpi_mirror)
         assert (proc.returncode, proc.stdout.splitlines()[0], proc.stderr) == (code, first_line, ""), proc
+
+
+def test_check_reads_the_index_the_project_names_and_skips_auth_without_credentials(
+        targets: Targets) -> None:
+    """README "Commands": `check` runs `auth` "when twine would find credentials, or with
+    `--auth`"; the index a project's `repository` names is read (reads send no credential).
+    Without credentials, that URL must not stop the run (it stopped it with exit 2: the auth row
+    resolved the upload target, which a project may not choose, before asking for credentials)."""
+    t = targets
+    t.project(repository=t.held.upload_url)
+    t.repo.commit("the index in pyproject.toml")
+    proc = subprocess.run([RELEASE_GUARD, "check"], cwd=t.repo.path, capture_output=True, text=True,
+                          timeout=TIMEOUT, check=False)
+    assert (proc.returncode, proc.stderr) == (1, ""), proc  # 1.0 is on `held`: the index row fails
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith("  ")}
+    assert rows["auth"].endswith("skipped (twine would find no credentials; --auth checks all the same)")
+    assert "RG401 demo-pkg 1.0 is already on " + t.held.simple_url in proc.stdout
+    t.project(repository=t.empty.upload_url)
+    t.repo.commit("the empty index")
+    new = subprocess.run([RELEASE_GUARD, "check"], cwd=t.repo.path, capture_output=True, text=True,
+                         timeout=TIMEOUT, check=False)
+    assert (new.returncode, new.stderr) == (0, ""), new
