@@ -255,3 +255,29 @@ def test_real_pre_commit_first_push_of_a_branch_that_is_not_head(
     assert [line for line in pushed.stdout.splitlines() if " RG" in line] == [
         "pyproject.toml:3: RG101 version '1.0-final!' is not valid PEP 440"]
     assert repo.git("ls-remote", str(bare)) == ""
+
+
+# --- the shipped release-preflight hook, at the manual stage -------------------------------------
+
+
+def test_shipped_release_preflight_runs_check_at_the_manual_stage(
+        pushing: Pushing, hook_env: None, checkout_head: str) -> None:  # noqa: F811
+    """README, the hooks table: `release-preflight` runs `release-guard check` at the `manual`
+    stage, "run it before a release with `pre-commit run release-preflight --hook-stage manual`;
+    it reads the index"."""
+    pushing.repo.tag("v1.0", annotated=True)  # the index's 1.0 is this repository's: the name is ours
+    shipped_hooks(pushing, checkout_head, "release-preflight")
+    pushing.release("1.1")  # 1.1 is on the index
+    args = (sys.executable, "-m", "pre_commit", "run", "release-preflight", "--hook-stage", "manual")
+    released = run(pushing.repo.path, *args)
+    assert released.returncode == 1, output(released)
+    lines = released.stdout.splitlines()
+    assert lines[0].startswith("release-guard release preflight.")
+    assert lines[0].endswith("Failed")
+    rg401 = f"RG401 demo-pkg 1.1 is already on {pushing.index.simple_url}"
+    assert [line for line in lines if rg401 in line] != [], lines
+    pushing.release("1.2")
+    new = run(pushing.repo.path, *args)
+    assert new.returncode == 0, output(new)
+    assert new.stdout.splitlines()[0].startswith("release-guard release preflight.")
+    assert new.stdout.splitlines()[0].endswith("Passed")
