@@ -384,6 +384,20 @@ YANKED_HTML = f"""<!DOCTYPE html>
 <a href="/packages/Yanked.Pkg-1.2.zip#sha256={SHA_A}">Yanked.Pkg-1.2.zip</a>
 </body></html>
 """
+# A release yanked as a whole (every file, each with a reason, as PEP 691 JSON needs a non-empty
+# string), one that is not, and a yanked newer one: what a mirror of it (devpi) serves.
+YANKED_RELEASE_HTML = f"""<!DOCTYPE html>
+<html><head><meta name="pypi:repository-version" content="1.0"><title>Links</title></head>
+<body><h1>Links for yanked-release</h1>
+<a href="/packages/yanked_release-1.0.tar.gz#sha256={SHA_A}" data-yanked="broken"
+  >yanked_release-1.0.tar.gz</a>
+<a href="/packages/yanked_release-1.0-py3-none-any.whl#sha256={SHA_B}" data-yanked="broken"
+  >yanked_release-1.0-py3-none-any.whl</a>
+<a href="/packages/yanked_release-1.1.tar.gz#sha256={SHA_A}">yanked_release-1.1.tar.gz</a>
+<a href="/packages/yanked_release-2.0.tar.gz#sha256={SHA_B}" data-yanked="not ours"
+  >yanked_release-2.0.tar.gz</a>
+</body></html>
+"""
 
 
 # What the public index answers an upload it refuses: the status, and the message as the
@@ -638,6 +652,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "api-v2": lambda h: h.send_body(200, JSON_TYPE, b'{"meta": {"api-version": "2.0"}, "files": []}'),
         "text-plain": lambda h: h.send_body(200, "text/plain", b"hello"),
         "yanked-pkg": lambda h: h.send_body(200, "text/html; charset=utf-8", YANKED_HTML.encode()),
+        "yanked-release": lambda h: h.html(YANKED_RELEASE_HTML.encode()),
         "echo-secret": echo_secret,
         "echo-secret-late": lambda h: h.echo_secret(pad=66),  # the password across the 80th character
         "json-deep": lambda h: h.send_body(200, JSON_TYPE, DEEP_JSON),

@@ -1045,13 +1045,17 @@ def test_pre_push_base_flag_beats_from_ref(pushed: tuple[GitRepo, str], cli: Any
 
 def test_pre_push_of_a_new_root_branch_checks_head(repo: GitRepo, cli: Any,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A push of the whole history: pre-commit sets the remote but no FROM/TO refs."""
+    """A push of the whole history: pre-commit sets the remote and the pushed ref but no FROM/TO
+    refs (as a real run shows: test_readme_promises_push.py::
+    test_real_pre_commit_first_push_of_a_branch_that_is_not_head, where the pushed ref is not HEAD)."""
     write_project(repo, SOURCES[0], "1.0.0-rc1")
     repo.commit("first")
     write_project(repo, SOURCES[0], "1.0.0")
     repo.stage()
     monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", "origin")
     monkeypatch.setenv("PRE_COMMIT_REMOTE_URL", "/srv/git/demo.git")
+    monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
     result = cli("check-version", cwd=repo.path)
     assert result.code == 0
     assert finding_lines(result.out) == [

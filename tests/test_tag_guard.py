@@ -358,15 +358,20 @@ def test_tags_from_arguments(repo: GitRepo, cli: Cli, pypiserver_index: LocalInd
 
 @pytest.fixture
 def pre_commit_push(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Set the variables pre-commit sets for a pre-push hook."""
+    """Set the variables pre-commit sets for a pre-push hook, with the values a real run gives
+    (test_readme_promises_push.py::test_real_pre_commit_refs_for_a_new_branch_and_a_tag_pushed_with_its_commit):
+    FROM_REF is the remote's commit the push starts from, never 000...0; TO_REF the pushed
+    object, for an annotated tag the tag object. A push that includes the root commit gets
+    neither (pre-commit runs the hooks on all files then)."""
 
-    def setenv(local: str, remote: str, to_ref: str | None = None) -> None:
+    def setenv(local: str, remote: str, to_ref: str | None = None, from_ref: str | None = None) -> None:
         monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", "origin")
         monkeypatch.setenv("PRE_COMMIT_REMOTE_URL", "/nowhere/remote.git")
         monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", local)
         monkeypatch.setenv("PRE_COMMIT_REMOTE_BRANCH", remote)
         if to_ref:
-            monkeypatch.setenv("PRE_COMMIT_FROM_REF", NULL)
+            assert from_ref, "pre-commit sets both or neither"
+            monkeypatch.setenv("PRE_COMMIT_FROM_REF", from_ref)
             monkeypatch.setenv("PRE_COMMIT_TO_REF", to_ref)
 
     return setenv
@@ -376,10 +381,11 @@ def pre_commit_push(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 def test_tag_from_pre_commits_environment(
     repo: GitRepo, cli: Cli, pypiserver_index: LocalIndex, pre_commit_push: Callable[..., None]
 ) -> None:
+    on_remote = repo.commit("the remote's commit")
     release(repo, "1.0", "v1.0", annotated=True)
     tag_object = repo.git("rev-parse", "refs/tags/v1.0")
     release(repo, "1.2")  # HEAD is elsewhere: the tag's own commit must be read
-    pre_commit_push("refs/tags/v1.0", "refs/tags/v1.0", tag_object)
+    pre_commit_push("refs/tags/v1.0", "refs/tags/v1.0", tag_object, on_remote)
     result = cli("check-tag", "--repository-url", pypiserver_index.upload_url, cwd=repo.path)
     assert result.code == 1, result
     assert rg202(pypiserver_index, "v1.0", "1.0") in lines(result)
@@ -389,8 +395,9 @@ def test_branch_push_in_pre_commits_environment(
     repo: GitRepo, cli: Cli, pre_commit_push: Callable[..., None]
 ) -> None:
     """A branch push: nothing to check, even though HEAD carries a released tag."""
+    on_remote = repo.commit("the remote's commit")
     release(repo, "1.0", "v1.0")
-    pre_commit_push("refs/heads/main", "refs/heads/main", repo.git("rev-parse", "HEAD"))
+    pre_commit_push("refs/heads/main", "refs/heads/main", repo.git("rev-parse", "HEAD"), on_remote)
     result = cli("check-tag", "--repository-url", closed_port_url(), cwd=repo.path)
     assert (result.code, result.err) == (0, ""), result
     assert lines(result) == ["RG206 info: no release tag to check"]

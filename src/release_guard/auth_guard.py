@@ -95,13 +95,13 @@ def findings_for(args: argparse.Namespace, name: str, cfg: config_mod.Config,
     from release_guard import release, tag_guard
     from release_guard.index.pypirc import _twine_default_urls
 
-    target, _ = release.resolve_target(args, cfg)  # an upload's target: a project-chosen one is refused
     repository, from_project = tag_guard._repository(cfg, args)
     credentials = upload_credentials(repository, args.repository_url, args.config_file, os.environ,
                                      repository_from_project=from_project, use_keyring=args.keyring)
     password = credentials.password.value
     if only_with_credentials and password is None:
-        return None
+        return None  # before the target: check reads a project-chosen index, and uploads nothing
+    target, _ = release.resolve_target(args, cfg)  # an upload's target: a project-chosen one is refused
     on_index, not_read = None, "the password is no token"
     if password is not None and checks.is_token(password):
         on_index, not_read = _on_index(target, name, cfg, args)

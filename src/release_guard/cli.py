@@ -84,6 +84,8 @@ def console() -> NoReturn:
         sys.stderr.flush()
     except BrokenPipeError:
         code = code or 1
+    except (AttributeError, OSError):  # stdout closed (`>&-`: sys.stdout is None) or full: main() said so
+        code = code or 2
     os._exit(code)
 
 

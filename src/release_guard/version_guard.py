@@ -70,6 +70,12 @@ def _state(args: argparse.Namespace, repo: git.Repo) -> State:
         return State("rev", sha, base, compare_base=False, name=name)
     if environ.get("PRE_COMMIT_REMOTE_NAME"):
         git.require_commits(repo)
+        # A push that brings the root commit: pre-commit sets no FROM/TO ref, only the pushed ref.
+        pushed_ref = environ.get("PRE_COMMIT_LOCAL_BRANCH", "")
+        if pushed_ref.startswith(("refs/heads/", "refs/tags/")):
+            sha = git.resolve_commit(repo, pushed_ref)
+            shown = pushed_ref.removeprefix("refs/heads/")
+            return State("rev", sha, args.base, name=f"the pushed {shown} (commit {states.short(sha)})")
         sha = git.resolve_commit(repo, "HEAD")
         return State("rev", sha, args.base, name=f"HEAD (commit {states.short(sha)})")
     return State("staged", base=args.base)
