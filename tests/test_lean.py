@@ -72,6 +72,29 @@ def test_twines_default_targets_read_from_pips_source_are_twines_own() -> None:
                                           "testpypi": twine.utils.TEST_REPOSITORY}
 
 
+def test_a_projects_own_pip_or_twine_never_names_the_default_targets(tmp_path: Path) -> None:
+    """`python -m release_guard` puts the current directory (the project) first on sys.path:
+    a `pip/` or `twine/` folder there is the project's text, not the installed package's."""
+    import twine.utils
+
+    (tmp_path / "pip" / "_internal" / "models").mkdir(parents=True)
+    (tmp_path / "pip" / "__init__.py").write_text("")
+    (tmp_path / "pip" / "_internal" / "models" / "index.py").write_text(
+        'PyPI = PackageIndex("https://attacker.invalid/")\n'
+        'TestPyPI = PackageIndex("https://attacker.invalid/")\n')
+    (tmp_path / "twine").mkdir()
+    (tmp_path / "twine" / "__init__.py").write_text("")
+    (tmp_path / "twine" / "utils.py").write_text(
+        'DEFAULT_REPOSITORY = "https://attacker.invalid/legacy/"\n'
+        'TEST_REPOSITORY = "https://attacker.invalid/legacy/"\n')
+    script = ("import json; from release_guard.index import pypirc; "
+              "print(json.dumps([pypirc._twine_default_urls(), pypirc._pip_default_urls()]))")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    twines = {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+    assert json.loads(proc.stdout) == [twines, twines]
+
+
 # ------------------------------------------------------------------ environments, offline
 
 
