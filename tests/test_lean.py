@@ -221,7 +221,7 @@ def test_the_backend_without_the_extra_is_one_line_and_exit_2(core_venv: Path, r
 @pytest.mark.slow
 def test_check_without_the_extra_runs_the_core_rows_and_skips_others(core_venv: Path, repo: GitRepo) -> None:
     project = _project(repo)
-    proc = _guard(core_venv, project, "check", "--offline", "--build")
+    proc = _guard(core_venv, project, "check", "--offline")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     rows = {line.split()[0]: line for line in proc.stdout.splitlines()[1:]}
@@ -229,8 +229,23 @@ def test_check_without_the_extra_runs_the_core_rows_and_skips_others(core_venv: 
     assert " ok" in rows["version"]
     assert "ok: no release tag on HEAD" in rows["tags"]
     assert rows["index"].endswith("skipped (--offline)")
-    for row in ("name", "auth", "dist"):
+    for row in ("name", "auth"):
         assert rows[row].endswith("skipped (needs release-guard[release])"), rows[row]
+    assert rows["dist"].endswith("skipped (--build to build and check the sdist and wheel)"), rows["dist"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("flag", "needs"),
+                         [("--build", "twine, trove-classifiers, build"), ("--auth", "pyyaml")])
+def test_check_asked_by_name_for_an_extra_row_is_exit_2(core_venv: Path, repo: GitRepo, flag: str,
+                                                          needs: str) -> None:
+    """`check --build` / `--auth` without the extra: not a skipped row and exit 0, which a CI
+    gate would read as passed."""
+    proc = _guard(core_venv, _project(repo), "check", "--offline", flag)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == (f"release-guard: error: check {flag} needs {needs}, from release-guard's "
+                           f"`release` extra, which is not installed {HINT}\n")
 
 
 @pytest.mark.slow
