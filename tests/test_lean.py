@@ -95,6 +95,28 @@ def test_a_projects_own_pip_or_twine_never_names_the_default_targets(tmp_path: P
     assert json.loads(proc.stdout) == [twines, twines]
 
 
+def test_a_broken_twine_is_one_error_line_not_an_internal_error(tmp_path: Path) -> None:
+    """A twine folder without utils.py (a half-removed install), in an environment without
+    pip: twine's default targets are unknown, said as a RepositoryError."""
+    import packaging
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site_dir = Path(subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    (site_dir / "twine").mkdir()
+    (site_dir / "twine" / "__init__.py").write_text("")
+    source = Path(pypirc.__file__).parents[2]  # release_guard's own, and packaging's, from here
+    (site_dir / "rg.pth").write_text(f"{source}\n{Path(packaging.__file__).parents[1]}\n")
+    script = ("from release_guard.index import pypirc\n"
+              "try:\n    pypirc._twine_default_urls()\n"
+              "except Exception as exc:\n    print(type(exc).__name__, exc.message)\n")
+    proc = subprocess.run([str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.startswith("RepositoryError neither twine nor pip's list of indexes"), proc.stdout
+
+
 # ------------------------------------------------------------------ environments, offline
 
 

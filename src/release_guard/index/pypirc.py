@@ -40,9 +40,12 @@ def _twine_default_urls() -> dict[str, str]:
     }
     if len(found) == 2:
         return found
-    import twine.utils  # the source moved on: ask the module itself
+    try:
+        import twine.utils  # the source moved on: ask the module itself
 
-    return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+        return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+    except Exception:  # a half-removed twine, or one without its dependencies: as if absent
+        return _pip_default_urls()
 
 
 def _installed_spec(name: str) -> ModuleSpec | None:
