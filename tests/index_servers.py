@@ -450,6 +450,15 @@ LEGACY_HTML = b"""<!DOCTYPE html><html><head><meta name="pypi:repository-version
 </body></html>"""
 
 
+# A project page with an older release on it, then start tags never finished whose quoted
+# values hold `>`: it would be read again and again from each `>` (html_tokens.HtmlTooBroken),
+# so it is refused, never read as an index where 1.0 is new.
+TOO_BROKEN_HTML = (b'<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.0">'
+                   b'<title>Links for too-broken</title></head><body>'
+                   b'<a href="/packages/too_broken-0.9.tar.gz#sha256=aa">too_broken-0.9.tar.gz</a>'
+                   + b"<a x='\">' " * 50)
+
+
 class FaultHandler(BaseHTTPRequestHandler):
     """Answers `/simple/<project>/` the way the project name says (see ROUTES), and
     `/<mode>/simple/...` the way the mode says (see MODES); `/simple/` itself is a PEP 691
@@ -660,6 +669,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         "cr-reason": cr_reason,
         "pep700": ok,
         "legacy-pkg": lambda h: h.send_body(200, "text/html", LEGACY_HTML),
+        "too-broken": lambda h: h.html(TOO_BROKEN_HTML),
     }
 
     def html(self, body: bytes) -> None:

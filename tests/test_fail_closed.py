@@ -23,7 +23,7 @@ from index_servers import FaultServers, LocalIndex, free_port
 ANSWERED_WRONG = ["bad-request", "unauthorized", "forbidden", "not-utf8", "redirect-loop",
                   "redirect-no-location", "redirect-other-host", "redirect-other-port", "garbage-json",
                   "wrong-shape", "bad-file-entry", "api-v2", "text-plain", "json-deep", "huge-declared",
-                  "oversized", "oversized-stream", "redirect-escape-location"]
+                  "oversized", "oversized-stream", "redirect-escape-location", "too-broken"]
 # Pages that are not a Simple index at all, served at /<mode>/simple/.
 NOT_AN_INDEX = ["login", "portal", "nginx", "empty-200", "root-login", "root-portal", "root-empty",
                 "root-deep-json", "root-text", "root-forbidden"]

@@ -72,6 +72,51 @@ def test_twines_default_targets_read_from_pips_source_are_twines_own() -> None:
                                           "testpypi": twine.utils.TEST_REPOSITORY}
 
 
+def test_a_projects_own_pip_or_twine_never_names_the_default_targets(tmp_path: Path) -> None:
+    """`python -m release_guard` puts the current directory (the project) first on sys.path:
+    a `pip/` or `twine/` folder there is the project's text, not the installed package's."""
+    import twine.utils
+
+    (tmp_path / "pip" / "_internal" / "models").mkdir(parents=True)
+    (tmp_path / "pip" / "__init__.py").write_text("")
+    (tmp_path / "pip" / "_internal" / "models" / "index.py").write_text(
+        'PyPI = PackageIndex("https://attacker.invalid/")\n'
+        'TestPyPI = PackageIndex("https://attacker.invalid/")\n')
+    (tmp_path / "twine").mkdir()
+    (tmp_path / "twine" / "__init__.py").write_text("")
+    (tmp_path / "twine" / "utils.py").write_text(
+        'DEFAULT_REPOSITORY = "https://attacker.invalid/legacy/"\n'
+        'TEST_REPOSITORY = "https://attacker.invalid/legacy/"\n')
+    script = ("import json; from release_guard.index import pypirc; "
+              "print(json.dumps([pypirc._twine_default_urls(), pypirc._pip_default_urls()]))")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    twines = {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+    assert json.loads(proc.stdout) == [twines, twines]
+
+
+def test_a_broken_twine_is_one_error_line_not_an_internal_error(tmp_path: Path) -> None:
+    """A twine folder without utils.py (a half-removed install), in an environment without
+    pip: twine's default targets are unknown, said as a RepositoryError."""
+    import packaging
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site_dir = Path(subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    (site_dir / "twine").mkdir()
+    (site_dir / "twine" / "__init__.py").write_text("")
+    source = Path(pypirc.__file__).parents[2]  # release_guard's own, and packaging's, from here
+    (site_dir / "rg.pth").write_text(f"{source}\n{Path(packaging.__file__).parents[1]}\n")
+    script = ("from release_guard.index import pypirc\n"
+              "try:\n    pypirc._twine_default_urls()\n"
+              "except Exception as exc:\n    print(type(exc).__name__, exc.message)\n")
+    proc = subprocess.run([str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.startswith("RepositoryError neither twine nor pip's list of indexes"), proc.stdout
+
+
 # ------------------------------------------------------------------ environments, offline
 
 
@@ -198,7 +243,7 @@ def test_the_backend_without_the_extra_is_one_line_and_exit_2(core_venv: Path, r
 @pytest.mark.slow
 def test_check_without_the_extra_runs_the_core_rows_and_skips_others(core_venv: Path, repo: GitRepo) -> None:
     project = _project(repo)
-    proc = _guard(core_venv, project, "check", "--offline", "--build")
+    proc = _guard(core_venv, project, "check", "--offline")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     rows = {line.split()[0]: line for line in proc.stdout.splitlines()[1:]}
@@ -206,8 +251,23 @@ def test_check_without_the_extra_runs_the_core_rows_and_skips_others(core_venv: 
     assert " ok" in rows["version"]
     assert "ok: no release tag on HEAD" in rows["tags"]
     assert rows["index"].endswith("skipped (--offline)")
-    for row in ("name", "auth", "dist"):
+    for row in ("name", "auth"):
         assert rows[row].endswith("skipped (needs release-guard[release])"), rows[row]
+    assert rows["dist"].endswith("skipped (--build to build and check the sdist and wheel)"), rows["dist"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("flag", "needs"),
+                         [("--build", "twine, trove-classifiers, build"), ("--auth", "pyyaml")])
+def test_check_asked_by_name_for_an_extra_row_is_exit_2(core_venv: Path, repo: GitRepo, flag: str,
+                                                          needs: str) -> None:
+    """`check --build` / `--auth` without the extra: not a skipped row and exit 0, which a CI
+    gate would read as passed."""
+    proc = _guard(core_venv, _project(repo), "check", "--offline", flag)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == (f"release-guard: error: check {flag} needs {needs}, from release-guard's "
+                           f"`release` extra, which is not installed {HINT}\n")
 
 
 @pytest.mark.slow

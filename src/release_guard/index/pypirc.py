@@ -14,6 +14,7 @@ from release_guard.errors import RepositoryError
 
 if TYPE_CHECKING:
     import configparser
+    from importlib.machinery import ModuleSpec
 
 DEFAULT_CONFIG_FILE = "~/.pypirc"
 
@@ -28,9 +29,7 @@ def _twine_default_urls() -> dict[str, str]:
     if that fails is twine imported. Without twine (the hooks install release-guard's core
     only), the public index and its test instance are read from pip's own source instead.
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("twine")  # finds the package without importing it
+    spec = _installed_spec("twine")  # finds the package without importing it
     if spec is None or spec.origin is None:
         return _pip_default_urls()
     source = _source_text(os.path.join(os.path.dirname(spec.origin), "utils.py"))
@@ -41,9 +40,25 @@ def _twine_default_urls() -> dict[str, str]:
     }
     if len(found) == 2:
         return found
-    import twine.utils  # the source moved on: ask the module itself
+    try:
+        import twine.utils  # the source moved on: ask the module itself
 
-    return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+        return {"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}
+    except Exception:  # a half-removed twine, or one without its dependencies: as if absent
+        return _pip_default_urls()
+
+
+def _installed_spec(name: str) -> ModuleSpec | None:
+    """The spec of the installed package `name`, looked for in the interpreter's site
+    directories only: never in the current directory (`python -m release_guard` puts it
+    first on sys.path), where a project's own `pip/` or `twine/` would name the targets."""
+    import site
+    from importlib.machinery import PathFinder
+
+    dirs = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return PathFinder.find_spec(name, [d for d in dirs if os.path.isdir(d)])
 
 
 def _source_text(path: str) -> str:
@@ -60,9 +75,7 @@ def _pip_default_urls() -> dict[str, str]:
     imported), given the upload paths twine gives them: `upload.<host>/legacy/` for the
     public index, `<host>/legacy/` for the test instance (tests/test_lean.py holds the two
     equal to twine's own constants)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("pip")
+    spec = _installed_spec("pip")
     source = ""
     if spec is not None and spec.origin is not None:
         source = _source_text(os.path.join(os.path.dirname(spec.origin), "_internal", "models", "index.py"))
