@@ -65,6 +65,8 @@ def _metadata(tree: Tree) -> tuple[str, str]:
 
 # Run before the backend (Linux): the kernel sends it SIGKILL when release-guard dies, even
 # by a SIGKILL that no handler sees; then exec the backend. A parent already gone: exit.
+# `-I`: the backend's folder (the project's files) is the wrapper's working directory, and
+# `-c` would put it first on sys.path: a ctypes.py there would run in place of ctypes.
 _PDEATHSIG = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); "
               "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execv(sys.argv[2], sys.argv[2:])")
 
@@ -82,7 +84,7 @@ def _runner(cmd: Sequence[str], cwd: str | None = None,
     env = {**os.environ, **(extra_environ or {})}
     command = list(cmd)
     if sys.platform.startswith("linux"):
-        command = [sys.executable, "-c", _PDEATHSIG, str(os.getpid()), *command]
+        command = [sys.executable, "-I", "-c", _PDEATHSIG, str(os.getpid()), *command]
     with subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, **OWN_GROUP) as proc:
         interrupt.register(proc)

@@ -1,0 +1,55 @@
+"""Interruptions, reviewed: the backend's wrapper process (backend.py), the interrupted
+upload's statement (release_stop.py), with real processes where a process is involved."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import GitRepo
+
+ENV_BACKEND = '''"""An in-tree backend: the version is its to say; it notes which secrets it was shown."""
+import os
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    with open(os.environ["SEEN_FILE"], "w") as f:
+        f.write(" ".join(sorted(k for k in os.environ if k.startswith(("TWINE_", "ACTIONS_ID_TOKEN_")))))
+    info = os.path.join(metadata_directory, "env_pkg-3.1.dist-info")
+    os.mkdir(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\\nName: env-pkg\\nVersion: 3.1\\n")
+    return "env_pkg-3.1.dist-info"
+'''
+
+
+def backend_project(repo: GitRepo) -> Path:
+    repo.write("pyproject.toml", '[build-system]\nrequires = []\nbuild-backend = "env_backend"\n'
+               'backend-path = ["_backend"]\n\n[project]\nname = "env-pkg"\ndynamic = ["version"]\n')
+    repo.write("_backend/env_backend.py", ENV_BACKEND)
+    repo.commit("env backend")
+    return repo.path
+
+
+def run_version(project: Path, seen: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEEN_FILE": str(seen), **extra}
+    env.pop("RELEASE_GUARD_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "release_guard", "version", "--backend"], cwd=project,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_ctypes_module_in_the_project_is_not_the_wrappers(repo: GitRepo, tmp_path: Path) -> None:
+    """The PDEATHSIG wrapper runs in the project's folder: `python -c` would import the
+    project's ctypes.py (its code, in release-guard's interpreter) instead of the backend."""
+    project = backend_project(repo)
+    marker = tmp_path / "ctypes-ran"
+    repo.write("ctypes.py", f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    repo.commit("a ctypes.py of its own")
+    proc = run_version(project, tmp_path / "seen")
+    assert proc.returncode == 0, proc.stderr
+    assert "3.1" in proc.stdout
+    assert not marker.exists()
