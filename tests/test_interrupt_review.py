@@ -53,3 +53,14 @@ def test_a_ctypes_module_in_the_project_is_not_the_wrappers(repo: GitRepo, tmp_p
     assert proc.returncode == 0, proc.stderr
     assert "3.1" in proc.stdout
     assert not marker.exists()
+
+
+def test_the_backend_sees_no_upload_token(repo: GitRepo, tmp_path: Path) -> None:
+    """`release` asks the backend for the version (step 1) before it builds: the build runs
+    without TWINE_* and the OIDC request token, and so must the backend."""
+    project = backend_project(repo)
+    seen = tmp_path / "seen"
+    proc = run_version(project, seen, TWINE_PASSWORD="pypi-secret", TWINE_USERNAME="__token__",
+                       ACTIONS_ID_TOKEN_REQUEST_TOKEN="oidc", ACTIONS_ID_TOKEN_REQUEST_URL="https://127.0.0.1/")
+    assert proc.returncode == 0, proc.stderr
+    assert seen.read_text() == ""

@@ -79,9 +79,12 @@ def _runner(cmd: Sequence[str], cwd: str | None = None,
     import sys
 
     from release_guard import interrupt
+    from release_guard.dist_guard import NOT_FOR_THE_BUILD
     from release_guard.git import OWN_GROUP
 
-    env = {**os.environ, **(extra_environ or {})}
+    # the project's code runs here, as in the build: no upload token (release's step 1)
+    env = {k: v for k, v in {**os.environ, **(extra_environ or {})}.items()
+           if not k.upper().startswith(NOT_FOR_THE_BUILD)}
     command = list(cmd)
     if sys.platform.startswith("linux"):
         command = [sys.executable, "-I", "-c", _PDEATHSIG, str(os.getpid()), *command]
