@@ -64,3 +64,17 @@ def test_the_backend_sees_no_upload_token(repo: GitRepo, tmp_path: Path) -> None
                        ACTIONS_ID_TOKEN_REQUEST_TOKEN="oidc", ACTIONS_ID_TOKEN_REQUEST_URL="https://127.0.0.1/")
     assert proc.returncode == 0, proc.stderr
     assert seen.read_text() == ""
+
+
+def test_an_upload_cut_short_before_twine_said_anything() -> None:
+    """twine printed nothing (or only began the first file) and the index did not answer:
+    whether any file reached it is unknown — not "no file reached the index"."""
+    from release_guard.release_stop import during_upload
+
+    files = [Path("dist/a-1.0.tar.gz"), Path("dist/a-1.0-py3-none-any.whl")]
+    for started in ([], ["a-1.0.tar.gz"]):
+        line = during_upload(8, 9, files, started, False, lambda: None)
+        assert line.startswith("interrupted during step 8/9 (upload); whether a-1.0.tar.gz, "
+                               "a-1.0-py3-none-any.whl reached the index is unknown (the index did not "
+                               "answer within 3 s); run `release-guard release` again"), line
+        assert "no file" not in line
