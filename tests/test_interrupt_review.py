@@ -78,3 +78,21 @@ def test_an_upload_cut_short_before_twine_said_anything() -> None:
                                "a-1.0-py3-none-any.whl reached the index is unknown (the index did not "
                                "answer within 3 s); run `release-guard release` again"), line
         assert "no file" not in line
+
+
+def test_without_sighup_and_process_groups_the_commands_still_run(repo: GitRepo, tmp_path: Path) -> None:
+    """Windows has no signal.SIGHUP and no os.killpg: interrupt.py's import raised
+    AttributeError, so every command but the commit hook's was an internal error. (A real
+    interpreter with those two names removed before release-guard is imported; the
+    project's CI has no Windows runner.)"""
+    project = backend_project(repo)
+    code = ("import os, signal, sys\ndel signal.SIGHUP, os.killpg\nfrom release_guard.cli import main\n"
+            "from release_guard import interrupt\ncode = main(['version', '--backend'])\n"
+            "assert not interrupt.installed()\n"
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler\n"
+            "sys.exit(code)\n")
+    env = {**os.environ, "SEEN_FILE": str(tmp_path / "seen")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "3.1" in proc.stdout

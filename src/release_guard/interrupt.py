@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     import subprocess
     from types import FrameType
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Windows has no SIGHUP, no process groups to end (os.killpg) and no os.WNOHANG: there the
+# handlers are not installed, and Ctrl-C stays Python's KeyboardInterrupt (cli.main: 130)
+_NAMES: dict[int, str] = {getattr(signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                          if hasattr(signal, name)}
+SIGNALS = tuple(_NAMES)
+SUPPORTED = hasattr(os, "killpg") and hasattr(os, "WNOHANG")
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
-_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 
 _groups: dict[int, bool] = {}  # pid of a child -> it leads a process group of its own
 _temp_dirs: list[str] = []
@@ -63,7 +67,7 @@ def install(what: str) -> None:
     """Install the handlers (idempotent; main thread only, else nothing is done)."""
     if not _doing:
         _doing.append(what)
-    if _previous:
+    if _previous or not SUPPORTED:
         return
     with contextlib.suppress(ValueError):  # not the main thread: an embedding caller's business
         for signum in SIGNALS:
