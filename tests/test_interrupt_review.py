@@ -4,11 +4,14 @@ upload's statement (release_stop.py), with real processes where a process is inv
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from conftest import GitRepo
+from test_interrupt import assert_one_line, console_script, interrupt, survivors
 
 ENV_BACKEND = '''"""An in-tree backend: the version is its to say; it notes which secrets it was shown."""
 import os
@@ -96,3 +99,51 @@ def test_without_sighup_and_process_groups_the_commands_still_run(repo: GitRepo,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "3.1" in proc.stdout
+
+
+def in_build_env(tmpdir: Path) -> bool:
+    """pip, run again by pip with the Python of build's environment in `tmpdir`."""
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+            if cmdline.startswith(os.fsencode(tmpdir)) and b"__pip-runner__" in cmdline:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_interrupted_while_build_installs_the_backend(repo: GitRepo, tmp_path: Path) -> None:
+    """The backend's requirements are missing here: build's isolated environment runs pip from
+    release-guard's own process (no group of ours), and pip runs itself again inside that
+    environment. SIGTERM while pip waits for an index (a socket on loopback that never
+    answers) ended the first pip only: the second ran on, and pip's folders stayed in TMPDIR."""
+    repo.write("pyproject.toml", '[build-system]\nrequires = ["setuptools>=999"]\n'
+               'build-backend = "setuptools.build_meta"\n\n[project]\nname = "pip-pkg"\n'
+               'dynamic = ["version"]\n')
+    repo.write("setup.py", "from setuptools import setup\nsetup(version='.'.join(['1', '0']))\n")
+    repo.commit("needs an install")
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        # pip's only index is this socket on loopback (no proxy in between: conftest's goes nowhere)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("PIP_", "RELEASE_GUARD_")) and "proxy" not in k.lower()}
+        env.update(TMPDIR=str(tmpdir), PIP_INDEX_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/simple",
+                   PIP_DEFAULT_TIMEOUT="60", PIP_RETRIES="0", PIP_CONFIG_FILE=os.devnull)
+        proc = subprocess.Popen([console_script(), "version", "--backend"], cwd=repo.path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        silent.settimeout(60)
+        asking, _ = silent.accept()  # pip, run again in build's environment, asks the index
+        with asking:
+            assert in_build_env(tmpdir)
+            code, _, err = interrupt(proc, signal.SIGTERM)
+    assert code == 143, err
+    assert_one_line(err, "release-guard: interrupted (SIGTERM) while asking the build backend for the "
+                    "version")
+    # as release-guard exits, not later: a pip left running ends (and cleans up) in its own time
+    assert survivors(str(tmpdir)) == []
+    assert sorted(p.name for p in tmpdir.iterdir()) == []

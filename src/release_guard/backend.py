@@ -122,6 +122,10 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
             interrupt.doing("asking the build backend for the version"):
         interrupt.register_temp_dir(tmp)
+        # build's isolated environment runs pip from this process: pip's temporary folders
+        # go to ours (pip ended by a signal removes none of them; the handler removes ours)
+        tmpdir = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = tmp
         try:
             text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
         except Exception as exc:
@@ -132,6 +136,10 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
                 hint="run `python -m build --sdist` to see the backend's full error",
             ) from None
         finally:
+            if tmpdir is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = tmpdir
             interrupt.unregister_temp_dir(tmp)
     parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))
