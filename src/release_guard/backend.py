@@ -65,6 +65,8 @@ def _metadata(tree: Tree) -> tuple[str, str]:
 
 # Run before the backend (Linux): the kernel sends it SIGKILL when release-guard dies, even
 # by a SIGKILL that no handler sees; then exec the backend. A parent already gone: exit.
+# `-I`: the backend's folder (the project's files) is the wrapper's working directory, and
+# `-c` would put it first on sys.path: a ctypes.py there would run in place of ctypes.
 _PDEATHSIG = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); "
               "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execv(sys.argv[2], sys.argv[2:])")
 
@@ -77,12 +79,15 @@ def _runner(cmd: Sequence[str], cwd: str | None = None,
     import sys
 
     from release_guard import interrupt
+    from release_guard.dist_guard import NOT_FOR_THE_BUILD
     from release_guard.git import OWN_GROUP
 
-    env = {**os.environ, **(extra_environ or {})}
+    # the project's code runs here, as in the build: no upload token (release's step 1)
+    env = {k: v for k, v in {**os.environ, **(extra_environ or {})}.items()
+           if not k.upper().startswith(NOT_FOR_THE_BUILD)}
     command = list(cmd)
     if sys.platform.startswith("linux"):
-        command = [sys.executable, "-c", _PDEATHSIG, str(os.getpid()), *command]
+        command = [sys.executable, "-I", "-c", _PDEATHSIG, str(os.getpid()), *command]
     with subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, **OWN_GROUP) as proc:
         interrupt.register(proc)
@@ -117,6 +122,10 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
             interrupt.doing("asking the build backend for the version"):
         interrupt.register_temp_dir(tmp)
+        # build's isolated environment runs pip from this process: pip's temporary folders
+        # go to ours (pip ended by a signal removes none of them; the handler removes ours)
+        tmpdir = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = tmp
         try:
             text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
         except Exception as exc:
@@ -127,6 +136,10 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
                 hint="run `python -m build --sdist` to see the backend's full error",
             ) from None
         finally:
+            if tmpdir is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = tmpdir
             interrupt.unregister_temp_dir(tmp)
     parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     import subprocess
     from types import FrameType
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Windows has no SIGHUP, no process groups to end (os.killpg) and no os.WNOHANG: there the
+# handlers are not installed, and Ctrl-C stays Python's KeyboardInterrupt (cli.main: 130)
+_NAMES: dict[int, str] = {getattr(signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                          if hasattr(signal, name)}
+SIGNALS = tuple(_NAMES)
+SUPPORTED = hasattr(os, "killpg") and hasattr(os, "WNOHANG")
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
-_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 
 _groups: dict[int, bool] = {}  # pid of a child -> it leads a process group of its own
 _temp_dirs: list[str] = []
@@ -63,7 +67,7 @@ def install(what: str) -> None:
     """Install the handlers (idempotent; main thread only, else nothing is done)."""
     if not _doing:
         _doing.append(what)
-    if _previous:
+    if _previous or not SUPPORTED:
         return
     with contextlib.suppress(ValueError):  # not the main thread: an embedding caller's business
         for signum in SIGNALS:
@@ -145,18 +149,39 @@ def _processes() -> Iterator[tuple[int, str, int, int]]:
 
 def _children_by_parent() -> list[int]:
     """Our direct children that are in no registered group (a child that a library started
-    without a session of its own: build's pip install), from /proc; [] elsewhere."""
+    without a session of its own: build's pip install), and every process they started (pip
+    runs itself again in build's environment: ended, it would leave that one running), from
+    /proc; [] elsewhere."""
     me = os.getpid()
-    return [pid for pid, state, ppid, _ in _processes() if ppid == me and state != "Z" and pid not in _groups]
+    table = [(pid, ppid) for pid, state, ppid, _ in _processes() if state != "Z"]
+    found = [pid for pid, ppid in table if ppid == me and pid not in _groups]
+    for parent in found:  # grows as it goes: the children's children, and theirs
+        found += [pid for pid, ppid in table if ppid == parent and pid not in found]
+    return found
 
 
 def _reap(pid: int) -> bool:
-    """True once `pid` (our child) has ended and is reaped."""
+    """True once `pid` has ended: our child, reaped; another process, gone or a zombie."""
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        return _ended(pid)
     return done == pid
+
+
+def _ended(pid: int) -> bool:
+    """A process that is not our child (any more): no live process has its PID."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return not os.path.isdir("/proc/self")  # gone from /proc; elsewhere alive, as far as we know
 
 
 def _group_alive(pgid: int) -> bool:

@@ -65,10 +65,12 @@ def during_upload(number: int, total: int, files: Sequence[Path], started: Seque
     moved_past = set(started[:-1])  # twine starts a file only once the one before was accepted
     listed = ask() if len(moved_past) < len(names) else set()
     if listed is None:
-        unknown = [n for n in names if n not in moved_past]
-        known = ", ".join(n for n in names if n in moved_past) or "no file"
-        return (f"{head}; {known} reached the index; whether {', '.join(unknown)} did is unknown (the index "
-                f"did not answer within {INDEX_WAIT:.0f} s); {RERUN}")
+        unknown = ", ".join(n for n in names if n not in moved_past)
+        known = ", ".join(n for n in names if n in moved_past)
+        # with none known, "no file reached the index" would claim what nobody knows
+        said = f"{known} reached the index; whether {unknown} did" if known else \
+            f"whether {unknown} reached the index"
+        return f"{head}; {said} is unknown (the index did not answer within {INDEX_WAIT:.0f} s); {RERUN}"
     reached = [n for n in names if n in moved_past or n in listed]
     missing = [n for n in names if n not in reached]
     if not reached:
