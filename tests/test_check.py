@@ -3,11 +3,12 @@ a real pypiserver and real builds."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import GitRepo
+from conftest import GitRepo, need
 from index_servers import LocalIndex, free_port
 
 PYPROJECT = ('[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
@@ -134,3 +135,33 @@ def test_a_name_that_belongs_to_another_project(repo: GitRepo, cli: Any,
     assert result.code == 1
     assert "RG603" in result.out
     assert dict(table(result.out))["name"].startswith("failed")
+
+
+SETUP_PY_RUNS = ("import pathlib\nfrom setuptools import setup\n\n"
+                 "pathlib.Path('RAN').write_text('setup.py ran')\n"
+                 "setup(name='demo-pkg', version='1.' + str(len('ab')))\n")
+
+
+@pytest.mark.slow
+def test_check_runs_no_project_code_unless_it_builds_or_backend_is_allowed(
+        repo: GitRepo, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As check-version: a version only code computes needs --backend (or allow-backend);
+    the release-preflight hook never runs the project's setup.py on its own."""
+    repo.write("pyproject.toml", '[build-system]\nrequires = ["setuptools>=77"]\n'
+                                 'build-backend = "setuptools.build_meta"\n')
+    repo.write("setup.py", SETUP_PY_RUNS)
+    repo.commit("computed version")
+    result = cli("check", "--offline", cwd=repo.path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("release-guard: error: setup.py: the version is computed by code that "
+                                 "release-guard does not run")
+    assert not (repo.path / "RAN").exists()
+    wheelhouse = Path(__file__).resolve().parents[1] / ".wheelhouse"
+    need(any(wheelhouse.glob("setuptools-*.whl")), "no .wheelhouse with setuptools (the README's test "
+         "command fills it)")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # the backend's isolated environment, offline
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    allowed = cli("check", "--offline", "--backend", cwd=repo.path)
+    assert allowed.code == 0, allowed.out + allowed.err
+    assert ["version", "ok"] in table(allowed.out)
+    assert not (repo.path / "RAN").exists()  # the backend ran on a copy of the project

@@ -184,6 +184,7 @@ def _check_args(check: argparse.ArgumentParser) -> None:
                        help="with --build: the installer of build's isolated environment")
     check.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
                        help="with --build: twine's warnings fail the check (the default)")
+    _add_backend(check)  # without --build, a version only code computes needs it, as in check-version
     check.set_defaults(handler=LazyHandler("release_guard.check_guard", "cmd_check"))
 
 

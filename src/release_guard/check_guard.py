@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
+from release_guard import config as config_mod
 from release_guard import dist_guard, extra, release, version_guard
 from release_guard.checks import release as rchecks
 from release_guard.checks import tags as tchecks
@@ -43,7 +44,9 @@ class _Context:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.info, self.cfg = release.read(args)
+        # the project's code runs only when the check builds or the user allows the backend
+        self.info, self.cfg = release.read(
+            args, allow_backend=bool(args.build) or config_mod.backend_allowed(args, os.environ))
         assert self.info.name is not None
         self.name = self.info.name
         source = self.info.version_source

@@ -100,13 +100,15 @@ def _require_extra() -> None:
     extra.require("release", extra.BUILD + extra.CHECK_FILES)
 
 
-def read(args: argparse.Namespace) -> tuple[ProjectInfo, config_mod.Config]:
+def read(args: argparse.Namespace, allow_backend: bool = True) -> tuple[ProjectInfo, config_mod.Config]:
+    """The project and its config. `release` builds, so the backend runs anyway; `check`
+    without --build asks it only as check-version does (`--backend`, allow-backend)."""
     tree = work_tree(args.project, require=True)
     where = shown_path(args.project, "pyproject.toml")
     if monorepo.root_table(tree, where) is not None:
         raise ProjectError(f"{where} lists projects: release releases one project at a time",
                            hint="name it: release-guard release --project <path of the project>")
-    info = read_project(tree, allow_backend=True)  # the release builds: the backend runs anyway
+    info = read_project(tree, allow_backend=allow_backend)
     overrides = config_mod.flag_overrides(args)
     if args.strict is not None:
         overrides["strict"] = args.strict
