@@ -113,6 +113,18 @@ def in_build_env(tmpdir: Path) -> bool:
     return False
 
 
+def pip_saw_a_token() -> bool:
+    """pip, run from release-guard's process by build (it may run a requirement's setup.py),
+    has TWINE_PASSWORD in its environment."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"__pip-runner__" in (entry / "cmdline").read_bytes():
+                return b"TWINE_PASSWORD=" in (entry / "environ").read_bytes()
+        except OSError:
+            continue
+    raise AssertionError("no pip running")
+
+
 def test_interrupted_while_build_installs_the_backend(repo: GitRepo, tmp_path: Path) -> None:
     """The backend's requirements are missing here: build's isolated environment runs pip from
     release-guard's own process (no group of ours), and pip runs itself again inside that
@@ -132,15 +144,22 @@ def test_interrupted_while_build_installs_the_backend(repo: GitRepo, tmp_path: P
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PIP_", "RELEASE_GUARD_")) and "proxy" not in k.lower()}
         env.update(TMPDIR=str(tmpdir), PIP_INDEX_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/simple",
-                   PIP_DEFAULT_TIMEOUT="60", PIP_RETRIES="0", PIP_CONFIG_FILE=os.devnull)
+                   PIP_DEFAULT_TIMEOUT="60", PIP_RETRIES="0", PIP_CONFIG_FILE=os.devnull,
+                   TWINE_PASSWORD="pypi-secret")
         proc = subprocess.Popen([console_script(), "version", "--backend"], cwd=repo.path, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         silent.settimeout(60)
-        asking, _ = silent.accept()  # pip, run again in build's environment, asks the index
-        with asking:
-            assert in_build_env(tmpdir)
-            code, _, err = interrupt(proc, signal.SIGTERM)
+        try:
+            asking, _ = silent.accept()  # pip, run again in build's environment, asks the index
+            with asking:
+                assert in_build_env(tmpdir)
+                assert not pip_saw_a_token()
+                code, _, err = interrupt(proc, signal.SIGTERM)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
     assert code == 143, err
     assert_one_line(err, "release-guard: interrupted (SIGTERM) while asking the build backend for the "
                     "version")

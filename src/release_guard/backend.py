@@ -122,9 +122,16 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
     with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
             interrupt.doing("asking the build backend for the version"):
         interrupt.register_temp_dir(tmp)
-        # build's isolated environment runs pip from this process: pip's temporary folders
-        # go to ours (pip ended by a signal removes none of them; the handler removes ours)
-        tmpdir = os.environ.get("TMPDIR")
+        # build's isolated environment runs pip from this process, with this environment:
+        # pip's temporary folders go to ours (pip ended by a signal removes none of them; the
+        # handler removes ours), and pip (which may build a requirement's sdist: its code) gets
+        # no upload token, as the build and the backend do not (NOT_FOR_THE_BUILD)
+        from release_guard.dist_guard import NOT_FOR_THE_BUILD
+
+        saved = {k: v for k, v in os.environ.items()
+                 if k.upper().startswith(NOT_FOR_THE_BUILD) or k == "TMPDIR"}
+        for name in saved:
+            del os.environ[name]
         os.environ["TMPDIR"] = tmp
         try:
             text = _wheel_metadata(_materialize(tree, Path(tmp)), Path(tmp))
@@ -136,10 +143,8 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
                 hint="run `python -m build --sdist` to see the backend's full error",
             ) from None
         finally:
-            if tmpdir is None:
-                os.environ.pop("TMPDIR", None)
-            else:
-                os.environ["TMPDIR"] = tmpdir
+            os.environ.pop("TMPDIR", None)
+            os.environ.update(saved)
             interrupt.unregister_temp_dir(tmp)
     parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))
