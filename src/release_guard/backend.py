@@ -10,7 +10,6 @@ build requirements (no network), otherwise in an isolated environment that `buil
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
@@ -79,24 +78,16 @@ def _runner(cmd: Sequence[str], cwd: str | None = None,
     import sys
 
     from release_guard import interrupt
-    from release_guard.dist_guard import NOT_FOR_THE_BUILD
-    from release_guard.git import OWN_GROUP
 
-    # the project's code runs here, as in the build: no upload token (release's step 1)
-    env = {k: v for k, v in {**os.environ, **(extra_environ or {})}.items()
-           if not k.upper().startswith(NOT_FOR_THE_BUILD)}
+    # _run_backend has taken the upload token out of os.environ (NOT_FOR_THE_BUILD)
+    env = {**os.environ, **(extra_environ or {})}
     command = list(cmd)
     if sys.platform.startswith("linux"):
         command = [sys.executable, "-I", "-c", _PDEATHSIG, str(os.getpid()), *command]
-    with subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, **OWN_GROUP) as proc:
-        interrupt.register(proc)
-        try:
-            output, _ = proc.communicate()
-        finally:
-            interrupt.unregister(proc)
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd, output)
+    code, output, _ = interrupt.communicate(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if code:
+        raise subprocess.CalledProcessError(code, cmd, output)
 
 
 def _wheel_metadata(srcdir: Path, workdir: Path) -> str:
@@ -119,9 +110,8 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
 
     extra.require("asking the build backend for the version", extra.BUILD)
     interrupt.install("asking the build backend for the version")  # the hooks' path has none yet
-    with tempfile.TemporaryDirectory(prefix="release-guard-") as tmp, \
+    with interrupt.temp_dir("release-guard-") as tmp, \
             interrupt.doing("asking the build backend for the version"):
-        interrupt.register_temp_dir(tmp)
         # build's isolated environment runs pip from this process, with this environment:
         # pip's temporary folders go to ours (pip ended by a signal removes none of them; the
         # handler removes ours), and pip (which may build a requirement's sdist: its code) gets
@@ -145,7 +135,6 @@ def _run_backend(tree: Tree) -> tuple[str, str]:
         finally:
             os.environ.pop("TMPDIR", None)
             os.environ.update(saved)
-            interrupt.unregister_temp_dir(tmp)
     parsed = Parser().parsestr(text)
     return str(parsed.get("Name", "")), str(parsed.get("Version", ""))
 

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -84,14 +83,13 @@ def build(project_dir: str, outdir: str, isolation: bool, installer: str | None)
 
     # build's isolated environment and pip's files go to a folder of ours: a build ended by a
     # signal cleans nothing up itself (the handler removes this folder)
-    with tempfile.TemporaryDirectory(prefix="release-guard-tmp-") as tmp, \
-            interrupt.doing("building the sdist and wheel"):
-        interrupt.register_temp_dir(tmp)
+    with interrupt.temp_dir("release-guard-tmp-") as tmp, interrupt.doing("building the sdist and wheel"):
         env["TMPDIR"] = tmp
-        try:
-            proc = _run_build([*command, project_dir], env)
-        finally:
-            interrupt.unregister_temp_dir(tmp)
+        # in a process group of its own (its installer and backend are in it), registered
+        code, out, err = interrupt.communicate([*command, project_dir], stdin=subprocess.DEVNULL,
+                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                               errors="replace", env=env)
+    proc = subprocess.CompletedProcess(command, code, out, err)
     if proc.returncode != 0:
         lines = [line.strip() for line in (proc.stdout + "\n" + proc.stderr).splitlines() if line.strip()]
         while len(lines) > 1 and lines[-1].startswith(_BUILD_OWN_LINES):
@@ -101,21 +99,6 @@ def build(project_dir: str, outdir: str, isolation: bool, installer: str | None)
         raise BuildError(f"the build failed: {last}",
                          hint=f"run `python -m build{' ' + flags if flags else ''} {project_dir}` to see "
                          "its full output")
-
-
-def _run_build(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`python -m build` in a process group of its own (its installer and backend are in it),
-    registered with the interrupt handler."""
-    from release_guard import interrupt
-
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, errors="replace", env=env, **git.OWN_GROUP) as proc:
-        interrupt.register(proc)
-        try:
-            out, err = proc.communicate()
-        finally:
-            interrupt.unregister(proc)
-    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def check_installer(installer: str | None, isolation: bool) -> None:
@@ -275,8 +258,7 @@ def check_built(args: argparse.Namespace, release: Release, strict: bool) -> lis
     check_installer(args.installer, isolation)
     from release_guard import interrupt
 
-    with tempfile.TemporaryDirectory(prefix="release-guard-dist-") as outdir:
-        interrupt.register_temp_dir(outdir)
+    with interrupt.temp_dir("release-guard-dist-") as outdir:
         build(args.project, outdir, isolation, args.installer)
         files = dist_files.find(Path(outdir))
         if not files:

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -109,6 +109,36 @@ def register(proc: subprocess.Popen[Any], own_group: bool = True) -> None:
 
 def unregister(proc: subprocess.Popen[Any]) -> None:
     _groups.pop(proc.pid, None)
+
+
+def communicate(command: Sequence[str], **popen: Any) -> tuple[int, Any, Any]:
+    """Run `command` to its end in a process group of its own, registered meanwhile:
+    (exit code, stdout, stderr) as Popen.communicate gives them."""
+    import subprocess
+
+    from release_guard.git import OWN_GROUP
+
+    with subprocess.Popen(command, **OWN_GROUP, **popen) as proc:
+        register(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            unregister(proc)
+    return proc.returncode, out, err
+
+
+@contextlib.contextmanager
+def temp_dir(prefix: str) -> Iterator[str]:
+    """A temporary folder, removed when the block ends, and by the handler on a signal
+    (a child ended by a signal leaves its files there: build's environment, pip's)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as path:
+        register_temp_dir(path)
+        try:
+            yield path
+        finally:
+            unregister_temp_dir(path)
 
 
 def register_temp_dir(path: str) -> None:

@@ -126,8 +126,7 @@ def build(args: argparse.Namespace, project_dir: str) -> list[Path]:
     warm.start()
     from release_guard import interrupt
 
-    with tempfile.TemporaryDirectory(prefix="release-guard-build-") as outdir:
-        interrupt.register_temp_dir(outdir)
+    with interrupt.temp_dir("release-guard-build-") as outdir:
         dist_guard.build(project_dir, outdir, isolation, args.installer)
         warm.join()
         built = dist_files.find(Path(outdir))
