@@ -9,6 +9,7 @@ import time
 import pytest
 import yaml
 
+from release_guard.checks import tag_filters as tf
 from release_guard.checks import workflows as w
 from release_guard.findings import Finding, render_github, render_json, render_text
 
@@ -408,8 +409,8 @@ def test_rg535_not_without_tag_filters(triggers: object) -> None:
 
 
 def test_rg535_too_many_or_too_long_patterns_are_not_judged() -> None:
-    assert run(tagged(["x" * (w.MAX_PATTERN_LENGTH + 1)])) == []
-    assert run(tagged(["nope-*"] * (w.MAX_PATTERNS + 1))) == []
+    assert run(tagged(["x" * (tf.MAX_PATTERN_LENGTH + 1)])) == []
+    assert run(tagged(["nope-*"] * (tf.MAX_PATTERNS + 1))) == []
 
 
 @pytest.mark.parametrize(("condition", "tag_format", "found"), [
@@ -461,21 +462,21 @@ def test_rg535_a_job_condition_no_release_tag_passes(condition: str, tag_format:
     ("mona/octocat", "mona/octocat", True),
 ])
 def test_filter_patterns_match_as_github_documents(pattern: str, text: str, expected: bool) -> None:
-    compiled = w.compile_pattern(pattern)
+    compiled = tf.compile_pattern(pattern)
     assert compiled is not None
-    assert w.pattern_matches(compiled[1], text) is expected
+    assert tf.pattern_matches(compiled[1], text) is expected
 
 
 @pytest.mark.parametrize("pattern", ["[]", "v[", "[!a]", "[a-9]", "[z-a]", "\\", "[.]"])
 def test_invalid_filter_patterns(pattern: str) -> None:
-    assert w.compile_pattern(pattern) is None
+    assert tf.compile_pattern(pattern) is None
 
 
 def test_matching_is_linear_not_backtracking() -> None:
-    compiled = w.compile_pattern("*a" * 60 + "z")
+    compiled = tf.compile_pattern("*a" * 60 + "z")
     assert compiled is not None
     start = time.perf_counter()
-    assert w.pattern_matches(compiled[1], "a" * w.MAX_TAG_LENGTH) is False
+    assert tf.pattern_matches(compiled[1], "a" * tf.MAX_TAG_LENGTH) is False
     assert time.perf_counter() - start < 1.0
 
 
